@@ -74,7 +74,7 @@ class Provenance:
         systems = ", ".join(self.systems)
         stamp = self.as_of.strftime("%Y-%m-%d %H:%M UTC")
         if self.kind == "demo":
-            text = f"DEMO DATA (synthetic, not live) from {systems}, built {stamp}"
+            text = f"DEMO DATA (synthetic, not live) from {systems}, data up to {stamp}"
         elif self.kind == "cache":
             fetched = (self.fetched_at or self.as_of).strftime("%Y-%m-%d %H:%M UTC")
             text = f"CACHED data from {systems}, fetched {fetched} ({_human(self.age(now))} old)"

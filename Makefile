@@ -1,0 +1,43 @@
+# opskit: two commands after cloning.
+#   make demo   set up .venv, register the kernel, build the demo warehouse, run the main job
+#   make test   set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCALE  ?= 1.0
+
+.PHONY: demo test setup kernel warehouse bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+kernel: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name opskit --display-name "Python (opskit)" >/dev/null
+
+warehouse: $(STAMP)
+	$(BIN)/opskit demo build --scale $(SCALE)
+
+demo: kernel warehouse
+	$(BIN)/opskit datasets --rows
+
+test: kernel
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.demo_build
+	$(BIN)/python -m benchmarks.catalog_load
+
+lint: $(STAMP)
+	$(BIN)/ruff check opskit tests benchmarks
+	$(BIN)/ruff format --check opskit tests benchmarks
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

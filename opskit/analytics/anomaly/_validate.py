@@ -1,0 +1,117 @@
+"""The one place detector input is checked and normalised.
+
+:func:`as_series` accepts a numeric ``pd.Series`` on a ``DatetimeIndex`` or a frame with
+``timestamp`` and ``value`` columns and returns a float64 Series on a sorted, unique
+DatetimeIndex. It **raises** (``TypeError``/``ValueError``) on:
+
+* anything that is not a Series/DataFrame, a Series without a DatetimeIndex, a frame
+  without ``timestamp``/``value`` columns;
+* non-numeric values (strings, objects, booleans) - they are never silently coerced;
+* missing (NaT), unsorted or duplicate timestamps (the message names the first culprit).
+
+It **fixes** nothing else: NaN values stay NaN (they are scored NaN / ``<NA>``), nullable
+integer/float dtypes become float64 with NaN for ``<NA>``.
+
+Gaps (missing timestamps) are allowed. Rolling windows count *valid observations*, not
+clock time, so the points on either side of a gap are neighbours; only the seasonal
+detector uses clock time (it maps timestamps onto its fitted sampling step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TIME", "VALUE", "as_series", "check_window"]
+
+TIME = "timestamp"
+VALUE = "value"
+
+
+def check_window(name: str, value: Any, *, minimum: int = 1, allow_none: bool = False) -> None:
+    """Raise a clear error unless ``value`` is an int >= ``minimum`` (or None if allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _numeric(values: pd.Series) -> pd.Series:
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        sample = values.dropna().head(3).tolist()
+        raise ValueError(
+            f"detector input must be numeric; got dtype {dtype} (first values {sample!r}). "
+            "Convert it with pd.to_numeric first."
+        )
+    return values.astype("float64")
+
+
+def _check_index(index: pd.DatetimeIndex) -> None:
+    if index.hasnans:
+        raise ValueError("timestamps must not be missing (NaT found)")
+    if not index.is_unique:
+        dup = index[index.duplicated()][0]
+        raise ValueError(f"timestamps must be unique; {dup} appears more than once")
+    if not index.is_monotonic_increasing:
+        pos = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
+        raise ValueError(
+            f"timestamps must be sorted ascending; {index[pos]} (row {pos}) comes after "
+            f"{index[pos - 1]}. Sort with .sort_index() / .sort_values('timestamp') first."
+        )
+
+
+def as_series(data: pd.Series | pd.DataFrame) -> pd.Series:
+    """Validate detector input and return a float64 Series on a DatetimeIndex.
+
+    Parameters
+    ----------
+    data
+        A numeric Series indexed by timestamps, or a frame with ``timestamp`` and
+        ``value`` columns.
+
+    Returns
+    -------
+    pd.Series
+        float64 values named ``value`` on a sorted, unique ``DatetimeIndex`` named
+        ``timestamp``; ``attrs`` (provenance) are carried over.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a Series/DataFrame or a Series lacks a DatetimeIndex.
+    ValueError
+        On non-numeric values, missing columns, NaT, unsorted or duplicate timestamps.
+    """
+    if isinstance(data, pd.DataFrame):
+        missing = [c for c in (TIME, VALUE) if c not in data.columns]
+        if missing:
+            raise ValueError(
+                f"a frame passed to a detector needs columns {TIME!r} and {VALUE!r}; "
+                f"missing {missing}, have {list(data.columns)}"
+            )
+        index = pd.DatetimeIndex(pd.to_datetime(data[TIME]))
+        series = pd.Series(data[VALUE].to_numpy(), index=index)
+        series = series.astype(data[VALUE].dtype)
+    elif isinstance(data, pd.Series):
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise TypeError(
+                "a Series passed to a detector needs a DatetimeIndex, got "
+                f"{type(data.index).__name__}; use series.set_axis(pd.to_datetime(...))"
+            )
+        series = data
+        index = data.index
+    else:
+        raise TypeError(
+            f"detector input must be a pandas Series or DataFrame, got {type(data).__name__}"
+        )
+    _check_index(index)
+    out = _numeric(series)
+    out = pd.Series(out.to_numpy(dtype=float, na_value=np.nan), index=index.rename(TIME))
+    out.name = VALUE
+    out.attrs = dict(data.attrs)
+    return out

@@ -1,0 +1,168 @@
+"""The ensemble: every detector at once, calibrated against the series' own history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from opskit.analytics.anomaly import _rolling as roll
+from opskit.analytics.anomaly._base import BaseDetector, Core
+from opskit.analytics.anomaly._frame import DEFAULT_THRESHOLD
+from opskit.analytics.anomaly._validate import check_window
+from opskit.analytics.anomaly.change import LevelShiftDetector, VarianceChangeDetector
+from opskit.analytics.anomaly.seasonal import SeasonalDetector
+from opskit.analytics.anomaly.statistical import IQRDetector, MADDetector, ZScoreDetector
+
+__all__ = ["EnsembleDetector", "default_components"]
+
+#: Surprise (``-log10 p``) the calibrated score gives a point as unusual as the series'
+#: usual worst (its ``quantile`` of past surprises): the default label threshold.
+REFERENCE_SURPRISE = 4.0
+_LN10 = float(np.log(10.0))
+
+
+def default_components() -> list[BaseDetector]:
+    """One of each detector, with the ensemble's default settings."""
+    return [
+        ZScoreDetector(window=1000),
+        MADDetector(window=200),
+        IQRDetector(window=200),
+        SeasonalDetector(window=1000),
+        LevelShiftDetector(window=12, reference=500),
+        VarianceChangeDetector(window=24, reference=500),
+    ]
+
+
+class EnsembleDetector(BaseDetector):
+    """All detectors combined, calibrated per series, one alert per episode.
+
+    Detects: everything the components detect - spikes and dips (z-score, MAD, IQR),
+    broken daily/weekly patterns (seasonal), level shifts and variance changes - with a
+    single threshold that means the same on quiet and on noisy series.
+
+    Three steps, all causal:
+
+    1. *Calibrate* each component: its surprise ``S = -log10 p`` is divided by the
+       ``quantile`` of its own past surprises on this series (previous ``history``
+       points; at least ``4 + log10(K)`` for K components, so a quiet series still needs
+       p <= 1e-4 / K), so a heavy-tailed series (tweet counts) needs a much larger
+       deviation than a quiet one (a CPU at 2 %) for the same score. A point as unusual
+       as that quantile gets ``p = 1e-4`` (the default threshold).
+    2. *Combine*: the largest calibrated surprise over the components.
+    3. *Refractory*: a point that is not more surprising than the largest surprise of the
+       previous ``refractory`` points is an echo of an alert already raised, and its
+       calibrated surprise is multiplied by ``echo``.
+
+    Parameters
+    ----------
+    components
+        Detectors to combine (default :func:`default_components`).
+    history
+        Past points the calibration quantile is taken over.
+    quantile
+        Quantile of past surprises that counts as "usual worst".
+    refractory
+        Points after a surprise during which smaller surprises are echoes.
+    echo
+        Factor applied to echoes (0 silences them, 1 disables the refractory step).
+    threshold
+        Score at or above which a point is labelled anomalous (default p <= 1e-4).
+
+    Returns
+    -------
+    AnomalyFrame
+        From :meth:`detect`: expected and band from the first component.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(4)
+    >>> x = rng.normal(size=3000); x[2500] = 12.0
+    >>> s = pd.Series(x, index=pd.date_range("2024", periods=3000, freq="5min"))
+    >>> frame = EnsembleDetector().fit_detect(s)
+    >>> frame.score.idxmax() == 2500
+    True
+    """
+
+    name = "ensemble"
+    _param_names = ("components", "history", "quantile", "refractory", "echo", "threshold")
+    components: Sequence[BaseDetector] | None
+    history: int
+    quantile: float
+    refractory: int
+    echo: float
+    components_: list[BaseDetector]
+
+    def __init__(
+        self,
+        *,
+        components: Sequence[BaseDetector] | None = None,
+        history: int = 8000,
+        quantile: float = 0.999,
+        refractory: int = 50,
+        echo: float = 0.0,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        super().__init__(
+            components=components,
+            history=history,
+            quantile=quantile,
+            refractory=refractory,
+            echo=echo,
+            threshold=threshold,
+        )
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_window("history", self.history, minimum=2)
+        check_window("refractory", self.refractory, minimum=1)
+        if not 0.0 < float(self.quantile) < 1.0:
+            raise ValueError(f"quantile must be in (0, 1), got {self.quantile!r}")
+        if not 0.0 <= float(self.echo) <= 1.0:
+            raise ValueError(f"echo must be in [0, 1], got {self.echo!r}")
+        if self.components is not None:
+            bad = [c for c in self.components if not isinstance(c, BaseDetector)]
+            if bad or not self.components:
+                raise TypeError(f"components must be a non-empty list of detectors, got {bad!r}")
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters (``components`` as given, None for the default)."""
+        return super().get_params()
+
+    def _fit_core(self, series: pd.Series) -> None:
+        self.components_ = (
+            list(self.components) if self.components is not None else default_components()
+        )
+        for det in self.components_:
+            det.fit(series)
+
+    def _history(self) -> int:
+        comp = max(det._history() for det in self.components_)
+        return comp + int(self.history) + int(self.refractory)
+
+    def _calibrated(self, logp: np.ndarray) -> np.ndarray:
+        """Surprise relative to the series' usual worst, in units of REFERENCE_SURPRISE."""
+        surprise = -logp / _LN10
+        filled = np.nan_to_num(surprise, nan=0.0)
+        usual = roll.past_quantile(
+            filled, self.history, self.quantile, min_periods=min(self.history, 100)
+        )
+        floor = REFERENCE_SURPRISE + np.log10(len(self.components_))
+        out = surprise / np.maximum(usual, floor) * REFERENCE_SURPRISE
+        out[np.isnan(usual)] = np.nan
+        return np.asarray(out, dtype=float)
+
+    def _score_core(self, values: np.ndarray, times: pd.DatetimeIndex) -> Core:
+        cores = [det._score_core(values, times) for det in self.components_]
+        calibrated = np.vstack([self._calibrated(c.logp) for c in cores])
+        known = ~np.isnan(calibrated).all(axis=0)
+        combined = np.full(len(values), np.nan)
+        combined[known] = np.nanmax(calibrated[:, known], axis=0)
+        filled = np.nan_to_num(combined, nan=0.0)
+        recent = roll.past_max(filled, self.refractory)
+        echo = filled <= np.nan_to_num(recent, nan=-1.0)
+        combined = np.where(echo, combined * self.echo, combined)
+        return Core(-combined * _LN10, cores[0].expected, cores[0].scale)
