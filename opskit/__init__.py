@@ -26,6 +26,33 @@ from opskit.provenance import Provenance
 
 __version__ = "0.1.0"
 
+# Heavy modules (ibis, pandera, scipy) load on first use, keeping `import opskit` fast.
+_LAZY = {
+    "load": ("opskit.catalog", "load"),
+    "datasets": ("opskit.catalog", "datasets"),
+    "describe": ("opskit.catalog", "dataset_info"),
+    "detect": ("opskit.analytics.anomaly", "detect"),
+    "pareto_table": ("opskit.analytics.pareto", "pareto_table"),
+    "load_settings": ("opskit.config", "load_settings"),
+    "log_to_notebook": ("opskit._logging", "log_to_notebook"),
+    "provenance_of": ("opskit.provenance", "of"),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'opskit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 __all__ = [
     "AuthError",
     "ConfigError",
@@ -42,4 +69,12 @@ __all__ = [
     "UnavailableError",
     "WarehouseError",
     "__version__",
+    "datasets",
+    "describe",
+    "detect",
+    "load",
+    "load_settings",
+    "log_to_notebook",
+    "pareto_table",
+    "provenance_of",
 ]

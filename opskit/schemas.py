@@ -36,6 +36,7 @@ __all__ = [
     "RetentionCampaigns",
     "RevenueImpact",
     "StreamingQoe",
+    "columns",
     "validate",
 ]
 
@@ -314,6 +315,12 @@ class ParetoAnalysis(OpsFrame):
     abc_class: Series[str] = pa.Field(isin=["A", "B", "C"])
 
 
+def columns(schema: type[pa.DataFrameModel]) -> list[str]:
+    """The schema's columns in display order (``provenance`` last)."""
+    names = list(schema.to_schema().columns)
+    return [c for c in names if c != "provenance"] + (["provenance"] if "provenance" in names else [])
+
+
 def validate(frame: F, schema: type[pa.DataFrameModel]) -> F:
     """Check ``frame`` against ``schema``, coercing dtypes; keep ``attrs``.
 
@@ -323,7 +330,7 @@ def validate(frame: F, schema: type[pa.DataFrameModel]) -> F:
         Listing every failing check in ``failure_cases``.
     """
     attrs = dict(frame.attrs)
-    order = list(schema.to_schema().columns)
+    order = columns(schema)
     if set(order) == set(frame.columns):
         frame = frame[order]  # type: ignore[assignment]
     try:

@@ -1,0 +1,403 @@
+"""Jira connector: Cloud (REST v3 enhanced search) and Data Center (REST v2).
+
+* Cloud: ``POST /rest/api/3/search/jql`` paged by ``nextPageToken`` until
+  ``isLast`` (the token is absent on the last page); status history from
+  ``POST /rest/api/3/changelog/bulkfetch`` (<= 1000 issues per call, token paged).
+* Data Center: ``POST /rest/api/2/search`` paged by ``startAt`` against
+  ``total`` (trusting the echoed ``maxResults``), with ``expand=changelog``.
+
+JQL is built with :mod:`opskit.connectors.jql` (every value quoted).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pandas as pd
+from pydantic import SecretStr
+
+from opskit.connectors._frames import TimeLike, live_frame, stamp_live
+from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._jira_map import COLUMNS, DONE_NAMES, FieldMap, issue_row, status_changes
+from opskit.connectors._paging import Page, paginate
+from opskit.connectors.jql import build_jql
+from opskit.errors import AuthError
+from opskit.schemas import ProductionIssues
+
+__all__ = ["JiraConnector"]
+
+BASE_FIELDS = [
+    "summary",
+    "status",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "priority",
+    "issuetype",
+    "project",
+    "components",
+    "labels",
+    "assignee",
+]
+BULK_CHANGELOG_MAX_ISSUES = 1000
+
+
+class JiraConnector(BaseConnector):
+    """Read issues and status transitions from Jira Cloud or Data Center.
+
+    Parameters
+    ----------
+    base_url
+        Site URL, e.g. ``https://example.atlassian.net`` (Cloud) or
+        ``https://jira.example.com/context`` (Data Center).
+    api_token
+        API token (Cloud, with ``email``) or personal access token (DC, sent as Bearer).
+    email
+        Cloud account email: Basic ``email:token``. Empty: ``Bearer token``.
+    deployment
+        ``"cloud"`` or ``"datacenter"``.
+    cost_field, budget_field, delay_field, show_field, severity_field, team_field, root_cause_field
+        Custom field ids (``customfield_10050``) holding those values. ``cost_overrun_usd``
+        is ``cost_field`` (minus ``budget_field`` when given); ``delay_days`` is
+        ``delay_field`` or computed from the due date.
+    status_map, priority_map
+        Override mapping of (lower-case) status names to ``open|in_progress|blocked|
+        in_review|done`` and of priority names to ``Highest..Lowest``.
+    page_size
+        ``maxResults`` asked for (the server may return fewer).
+    timeout_s, max_retries, requests_per_second, progress, sleep, clock, transport
+        As for every connector.
+    """
+
+    system = "jira"
+    auth_hint = "OPSKIT_JIRA__EMAIL and OPSKIT_JIRA__API_TOKEN"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_token: str | SecretStr,
+        email: str = "",
+        deployment: str = "cloud",
+        cost_field: str | None = None,
+        budget_field: str | None = None,
+        delay_field: str | None = None,
+        show_field: str | None = None,
+        severity_field: str | None = None,
+        team_field: str | None = None,
+        root_cause_field: str | None = None,
+        status_map: Mapping[str, str] | None = None,
+        priority_map: Mapping[str, str] | None = None,
+        page_size: int = 100,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_retries: int = 4,
+        requests_per_second: float = 5.0,
+        progress: bool | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if deployment not in ("cloud", "datacenter"):
+            raise ValueError("deployment must be 'cloud' or 'datacenter'")
+        if not base_url:
+            raise ValueError("base_url is required")
+        token = api_token.get_secret_value() if isinstance(api_token, SecretStr) else api_token
+        if email:
+            basic = base64.b64encode(f"{email}:{token}".encode()).decode()
+            auth, secrets = f"Basic {basic}", [token, basic]
+        else:
+            auth, secrets = f"Bearer {token}", [token]
+        self.deployment = deployment
+        self.api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
+        self.page_size = int(page_size)
+        self.progress = progress
+        self.fields = FieldMap(
+            cost_field=cost_field,
+            budget_field=budget_field,
+            delay_field=delay_field,
+            show_field=show_field,
+            severity_field=severity_field,
+            team_field=team_field,
+            root_cause_field=root_cause_field,
+            status_map={k.lower(): v for k, v in (status_map or {}).items()},
+            priority_map=dict(priority_map or {}),
+        )
+        super().__init__(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": auth, "Content-Type": "application/json"},
+            secrets=secrets,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            requests_per_second=requests_per_second,
+            sleep=sleep,
+            clock=clock,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"JiraConnector(base_url={self.base_url!r}, deployment={self.deployment!r})"
+
+    def _auth_advice(self, response: httpx.Response, status: int) -> str:
+        reason = response.headers.get("X-Seraph-LoginReason", "")
+        if "AUTHENTICATION_DENIED" in reason:
+            return (
+                "Jira requires a CAPTCHA after failed logins: sign in once in a browser, "
+                f"then fix {self.auth_hint}."
+            )
+        return super()._auth_advice(response, status)
+
+    # -- search ------------------------------------------------------------------------------
+    def search(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every issue matching ``jql`` (trusted text; build it with :func:`build_jql`).
+
+        Returns
+        -------
+        list of dict
+            Raw issue payloads, each exactly once, in server order.
+        """
+        wanted = list(fields or BASE_FIELDS)
+        if self.deployment == "cloud":
+            return self._search_cloud(jql, wanted, expand)
+        return self._search_dc(jql, wanted, expand)
+
+    def _search_cloud(
+        self, jql: str, fields: list[str], expand: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        def fetch(cursor: Hashable | None) -> Page[dict[str, Any]]:
+            body: dict[str, Any] = {"jql": jql, "maxResults": self.page_size, "fields": fields}
+            if expand:
+                body["expand"] = ",".join(expand)  # a comma-separated string, even in POST
+            if cursor is not None:
+                body["nextPageToken"] = cursor
+            data = self._request(
+                "POST", f"{self.api}/search/jql", json=body, idempotent=True, count=_count_issues
+            )
+            data = data if isinstance(data, dict) else {}
+            issues = [i for i in data.get("issues") or [] if isinstance(i, dict)]
+            token = data.get("nextPageToken")
+            last = data.get("isLast") is True or not token
+            return Page(issues, None if last else token)
+
+        return _dedupe(paginate(fetch, system=self.system, what="issues", progress=self.progress))
+
+    def _search_dc(
+        self, jql: str, fields: list[str], expand: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        def fetch(cursor: Hashable | None) -> Page[dict[str, Any]]:
+            start = int(cursor or 0)  # type: ignore[call-overload]
+            body: dict[str, Any] = {
+                "jql": jql,
+                "startAt": start,
+                "maxResults": self.page_size,
+                "fields": fields,
+            }
+            if expand:
+                body["expand"] = list(expand)
+            data = self._request(
+                "POST", f"{self.api}/search", json=body, idempotent=True, count=_count_issues
+            )
+            data = data if isinstance(data, dict) else {}
+            issues = [i for i in data.get("issues") or [] if isinstance(i, dict)]
+            total = int(data.get("total") or 0)
+            served_from = int(data.get("startAt", start) or 0)
+            nxt = served_from + len(issues)
+            return Page(issues, nxt if issues and nxt < total else None, total=total)
+
+        return _dedupe(paginate(fetch, system=self.system, what="issues", progress=self.progress))
+
+    # -- changelog ---------------------------------------------------------------------------
+    def fetch_changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Status change histories per issue id (Cloud bulk fetch; DC per issue).
+
+        Returns
+        -------
+        dict
+            ``{issue_id_or_key: [history, ...]}``, histories oldest first.
+        """
+        out: dict[str, list[dict[str, Any]]] = {str(i): [] for i in issue_ids}
+        if self.deployment != "cloud":
+            for key in out:
+                data = self._request(
+                    "GET",
+                    f"{self.api}/issue/{quote(key, safe='')}",
+                    params={"expand": "changelog", "fields": "status"},
+                )
+                out[key] = list(((data or {}).get("changelog") or {}).get("histories") or [])
+            return out
+        ids = list(out)
+        for i in range(0, len(ids), BULK_CHANGELOG_MAX_ISSUES):
+            chunk = ids[i : i + BULK_CHANGELOG_MAX_ISSUES]
+
+            def fetch(cursor: Hashable | None, chunk: list[str] = chunk) -> Page[dict[str, Any]]:
+                body: dict[str, Any] = {
+                    "issueIdsOrKeys": chunk,
+                    "fieldIds": ["status"],
+                    "maxResults": 1000,
+                    "nextPageToken": cursor,
+                }
+                data = self._request(
+                    "POST",
+                    f"{self.api}/changelog/bulkfetch",
+                    json=body,
+                    idempotent=True,
+                    count=lambda d: (
+                        len(d.get("issueChangeLogs") or []) if isinstance(d, dict) else 0
+                    ),
+                )
+                data = data if isinstance(data, dict) else {}
+                logs = [x for x in data.get("issueChangeLogs") or [] if isinstance(x, dict)]
+                return Page(logs, data.get("nextPageToken") or None)
+
+            for log in paginate(
+                fetch, system=self.system, what="changelogs", progress=self.progress
+            ):
+                out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
+        return out
+
+    def fetch_transitions(self, issues: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Status transitions of the given raw issues (from :meth:`search`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``key``, ``timestamp`` (UTC), ``from_status``, ``to_status``, ``provenance``.
+        """
+        histories = self._histories(issues)
+        rows = [
+            {"key": i["key"], "timestamp": when, "from_status": src, "to_status": dst}
+            for i in issues
+            for when, src, dst in status_changes(histories.get(str(i.get("key")), []))
+        ]
+        frame = pd.DataFrame(rows, columns=["key", "timestamp", "from_status", "to_status"])
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        return stamp_live(frame, system=self.system, clock=self._clock)
+
+    def _histories(self, issues: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Histories keyed by issue key (embedded DC changelog when present)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        missing = []
+        for issue in issues:
+            embedded = (issue.get("changelog") or {}).get("histories")
+            if self.deployment == "datacenter" and embedded is not None:
+                out[str(issue["key"])] = list(embedded)
+            else:
+                missing.append(issue)
+        if missing:
+            by_id = self.fetch_changelogs(
+                [
+                    str(i.get("id") or i["key"]) if self.deployment == "cloud" else str(i["key"])
+                    for i in missing
+                ]
+            )
+            for issue in missing:
+                ident = (
+                    str(issue.get("id") or issue["key"])
+                    if self.deployment == "cloud"
+                    else str(issue["key"])
+                )
+                out[str(issue["key"])] = by_id.get(ident, [])
+        return out
+
+    # -- shaped pull -------------------------------------------------------------------------
+    def fetch_issues(
+        self,
+        *,
+        projects: Sequence[str] | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        jql: str | None = None,
+        with_changelog: bool = True,
+    ) -> pd.DataFrame:
+        """Issues as a ``ProductionIssues`` frame.
+
+        Parameters
+        ----------
+        projects, since, until
+            Filters for :func:`opskit.connectors.jql.build_jql` (values are quoted).
+        jql
+            A complete, trusted JQL query instead of the filters.
+        with_changelog
+            Fetch status history to count reopenings (``reopen_count``; else 0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :class:`opskit.schemas.ProductionIssues`, one row per issue.
+        """
+        query = jql or build_jql(projects=projects, since=since, until=until)
+        fields = BASE_FIELDS + self.fields.custom_fields()
+        expand = ["changelog"] if with_changelog and self.deployment == "datacenter" else None
+        issues = self.search(query, fields=fields, expand=expand)
+        histories = self._histories(issues) if with_changelog and issues else {}
+        done = set(DONE_NAMES)
+        for issue in issues:
+            status = (issue.get("fields") or {}).get("status") or {}
+            if (status.get("statusCategory") or {}).get("key") == "done" and status.get("name"):
+                done.add(str(status["name"]).lower())
+        as_of = pd.Timestamp(self._clock(), unit="s", tz="UTC")
+        rows = []
+        for issue in issues:
+            row = issue_row(
+                issue,
+                fmap=self.fields,
+                as_of=as_of,
+                histories=histories.get(str(issue.get("key"))),
+                done_names=done,
+                system=self.system,
+            )
+            if row is not None:
+                rows.append(row)
+        return live_frame(
+            rows,
+            columns=COLUMNS,
+            schema=ProductionIssues,
+            system=self.system,
+            clock=self._clock,
+            detail=f"Jira {self.deployment}",
+        )
+
+    def _probe(self) -> str:
+        me = self._request("GET", f"{self.api}/myself", max_retries=1)
+        if not isinstance(me, dict) or not (me.get("accountId") or me.get("name") or me.get("key")):
+            raise _not_authenticated(self)
+        perms = self._request(
+            "GET",
+            f"{self.api}/mypermissions",
+            params={"permissions": "BROWSE_PROJECTS"},
+            max_retries=1,
+        )
+        browse = ((perms or {}).get("permissions") or {}).get("BROWSE_PROJECTS") or {}
+        if not browse.get("havePermission"):
+            return "authenticated, but BROWSE_PROJECTS is not granted: searches will return nothing"
+        return f"Jira {self.deployment} reachable; authenticated; BROWSE_PROJECTS granted"
+
+
+def _not_authenticated(conn: JiraConnector) -> AuthError:
+    return AuthError(
+        f"jira: request was served anonymously; check {conn.auth_hint}",
+        system=conn.system,
+        url=conn.base_url,
+        status_code=200,
+    )
+
+
+def _count_issues(data: Any) -> int:
+    return len(data.get("issues") or []) if isinstance(data, dict) else 0
+
+
+def _dedupe(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for issue in issues:
+        seen.setdefault(str(issue.get("id") or issue.get("key")), issue)
+    return list(seen.values())
