@@ -15,7 +15,9 @@ OPSKIT = str(Path(sys.executable).parent / "opskit")
 
 def run(args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("OPSKIT_")} | env
-    return subprocess.run([OPSKIT, *args], capture_output=True, text=True, env=full, timeout=120, check=False, **kw)  # type: ignore[call-overload]
+    return subprocess.run(
+        [OPSKIT, *args], capture_output=True, text=True, env=full, timeout=120, check=False, **kw
+    )  # type: ignore[call-overload]
 
 
 def test_datasets_lists_rows_provenance_and_freshness(demo_env: dict[str, str]) -> None:
@@ -28,7 +30,10 @@ def test_datasets_lists_rows_provenance_and_freshness(demo_env: dict[str, str]) 
 
 
 def test_show_prints_json_with_provenance(demo_env: dict[str, str]) -> None:
-    out = run(["show", "international_markets", "--filter", "region=brazil,india", "--format", "json"], demo_env)
+    out = run(
+        ["show", "international_markets", "--filter", "region=brazil,india", "--format", "json"],
+        demo_env,
+    )
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert payload["provenance"]["kind"] == "demo"
@@ -40,7 +45,9 @@ def test_show_prints_csv_and_tables(demo_env: dict[str, str]) -> None:
     csv = run(["show", "problems", "-f", "status=CLOSED", "--format", "csv"], demo_env)
     assert csv.returncode == 0, csv.stderr
     header, *rows = csv.stdout.strip().splitlines()
-    assert header.startswith("problem_id,display_id") and rows and all(",CLOSED," in r for r in rows)
+    assert (
+        header.startswith("problem_id,display_id") and rows and all(",CLOSED," in r for r in rows)
+    )
     table = run(["show", "retention_campaigns"], demo_env)
     assert table.returncode == 0 and "CMP-001" in table.stdout and "DEMO DATA" in table.stdout
 
@@ -54,7 +61,9 @@ def test_show_prints_csv_and_tables(demo_env: dict[str, str]) -> None:
         (["show", "problems", "--format", "xml"], "--format must be table, csv or json"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(demo_env: dict[str, str], args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_clear_line(
+    demo_env: dict[str, str], args: list[str], message: str
+) -> None:
     out = run(args, demo_env)
     assert out.returncode == 2
     assert message in out.stderr
@@ -80,7 +89,10 @@ def test_doctor_reports_sources_and_never_prints_secrets(demo_env: dict[str, str
     assert "TOPSECRET" not in out.stdout + out.stderr
     report = json.loads(out.stdout)
     assert report["warehouse"]["ok"] and report["warehouse"]["kind"] == "demo"
-    assert report["newrelic"]["api_key"] == "set (hidden)" and report["newrelic"]["effective"] == "live"
+    assert (
+        report["newrelic"]["api_key"] == "set (hidden)"
+        and report["newrelic"]["effective"] == "live"
+    )
     assert report["conviva"]["effective"] == "demo"
     verbose = run(["-v", "doctor"], demo_env | secrets)
     assert "TOPSECRET" not in verbose.stdout + verbose.stderr
@@ -104,7 +116,9 @@ def test_demo_build_writes_a_fresh_warehouse(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--scale" in bad.stderr
 
 
-def test_logs_of_a_load_carry_no_secret(demo_env: dict[str, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_logs_of_a_load_carry_no_secret(
+    demo_env: dict[str, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import logging
 
     from opskit.catalog import load

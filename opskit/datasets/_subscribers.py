@@ -12,42 +12,41 @@ HIGH_REBUFFERING = 0.02  # a mean rebuffering ratio above 2 % counts as "high"
 
 
 def latest_plan(ctx: Context, at: pd.Timestamp) -> ibis.Table:
-    """``subscriber_id, plan, price_usd`` from each subscriber's latest event before ``at``."""
+    """``subscriber_id, plan, price_usd, churned_at`` from the events before ``at``.
+
+    Plan and price come from each subscriber's latest event (``arg_max``, a single
+    aggregation, cheaper than a window); ``churned_at`` is the first cancellation.
+    """
     e = ctx.table("subscriptions")
     e = e.filter(e.event_time < at)
-    rn = ibis.row_number().over(
-        group_by=e.subscriber_id, order_by=[ibis.desc(e.event_time), e.event_type]
+    return e.group_by("subscriber_id").aggregate(
+        plan=e.plan.argmax(e.event_time),
+        price_usd=e.price_usd.argmax(e.event_time),
+        churned_at=(e.event_type == "cancel")
+        .ifelse(e.event_time, ibis.null("timestamp('UTC', 6)"))
+        .min(),
     )
-    e = e.mutate(_rn=rn)
-    return e.filter(e._rn == 0).select("subscriber_id", "plan", "price_usd")
 
 
 def subscriber_state(ctx: Context, lo: pd.Timestamp, hi: pd.Timestamp) -> ibis.Table:
     """One row per subscriber present in ``[lo, hi)``.
 
     Columns: the ``subscribers`` attributes, ``plan``/``price_usd`` as of ``hi``,
-    ``churned_at`` (first cancel), ``churned`` (cancelled in the window),
-    ``at_start`` (active at ``lo``), ``active_end`` (active at ``hi``), ``ref``
-    (cancel time or ``hi``: the moment exposures are measured back from), and
-    ``months_at_risk`` (subscriber-months inside the window).
+    ``churned_at`` (first cancel before ``hi``), ``churned`` (cancelled in the
+    window), ``at_start`` (active at ``lo``), ``active_end`` (active at ``hi``),
+    ``ref`` (cancel time or ``hi``: the moment exposures are measured back from),
+    ``months_at_risk`` (subscriber-months inside the window) and ``tenure_days``.
     """
     s = ctx.table("subscribers").drop("plan")
-    e = ctx.table("subscriptions")
-    cancels = (
-        e.filter(e.event_type == "cancel")
-        .group_by("subscriber_id")
-        .aggregate(churned_at=e.event_time.min())
-    )
-    s = s.left_join(cancels, "subscriber_id").drop("subscriber_id_right")
+    s = s.join(latest_plan(ctx, hi), "subscriber_id")
     s = s.filter((s.signup_at < hi) & (s.churned_at.isnull() | (s.churned_at >= lo)))
-    s = s.left_join(latest_plan(ctx, hi), "subscriber_id").drop("subscriber_id_right")
     hi_lit, lo_lit = ibis.literal(hi), ibis.literal(lo)
     end = ibis.least(s.churned_at.fill_null(hi_lit), hi_lit)
     begin = ibis.greatest(s.signup_at, lo_lit)
     return s.mutate(
-        churned=s.churned_at.notnull() & (s.churned_at < hi_lit),
+        churned=s.churned_at.notnull(),
         at_start=s.signup_at < lo_lit,
-        active_end=s.churned_at.isnull() | (s.churned_at >= hi_lit),
+        active_end=s.churned_at.isnull(),
         ref=end,
         months_at_risk=ibis.greatest((end.epoch_seconds() - begin.epoch_seconds()) / 86_400.0, 0.0)
         / MONTH_DAYS,

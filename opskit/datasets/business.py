@@ -49,27 +49,29 @@ def churn_signals(ctx: Context) -> pd.DataFrame:
     """
     lo, hi = ctx.window(90)
     st = subscriber_state(ctx, lo, hi)
-    st = isin(isin(st, "plan", ctx.get("plan")), "region", ctx.get("region")).cache()
+    st = isin(isin(st, "plan", ctx.get("plan")), "region", ctx.get("region"))
     x = exposures(ctx, st, lo, hi)
     x = x.mutate(tenure_band=tenure_band(x.tenure_days))
     one = ibis.literal(1)
-
-    def agg(t: ibis.Table) -> dict[str, ibis.Value]:
-        return {
-            "subscribers": t.active_end.ifelse(one, 0).sum(),
-            "subscribers_at_start": t.at_start.ifelse(one, 0).sum(),
-            "churned": t.churned.ifelse(one, 0).sum(),
-            "_months": t.months_at_risk.sum(),
-            "_n": t.count(),
-            "rebuffering_pct": t.rebuffering.mean() * 100,
-            **{f"_{k}": t[k].ifelse(one, 0).sum() for k in SIGNALS},
-            "monthly_revenue_usd": t.active_end.ifelse(t.price_usd, 0.0).sum(),
-        }
-
-    cohorts = x.group_by(["plan", "region", "tenure_band"]).aggregate(**agg(x)).to_pandas()
-    total = x.aggregate(**agg(x)).to_pandas().iloc[0]
+    df = (
+        x.group_by(["plan", "region", "tenure_band"])
+        .aggregate(
+            subscribers=x.active_end.ifelse(one, 0).sum(),
+            subscribers_at_start=x.at_start.ifelse(one, 0).sum(),
+            churned=x.churned.ifelse(one, 0).sum(),
+            _months=x.months_at_risk.sum(),
+            _n=x.count(),
+            _reb_sum=x.rebuffering.sum(),
+            _reb_n=x.rebuffering.count(),
+            monthly_revenue_usd=x.active_end.ifelse(x.price_usd, 0.0).sum(),
+            **{f"_{k}": x[k].ifelse(one, 0).sum() for k in SIGNALS},
+        )
+        .to_pandas()
+    )
+    # Everyone's rates, from the same (additive) cohort sums: one query, no double scan.
+    total = df.drop(columns=["plan", "region", "tenure_band"]).sum()
     overall_rate = total["churned"] / total["_months"] if total["_months"] > 0 else np.nan
-    df = cohorts
+    df["rebuffering_pct"] = 100 * df["_reb_sum"] / df["_reb_n"].where(df["_reb_n"] > 0)
     df["churn_rate_monthly"] = (
         (df["churned"] / df["_months"].where(df["_months"] > 0)).fillna(0.0).clip(0, 1)
     )
@@ -131,7 +133,7 @@ def revenue_impact(ctx: Context) -> pd.DataFrame:
     """
     lo, hi = ctx.window(90)
     st = subscriber_state(ctx, lo, hi)
-    st = isin(isin(st, "plan", ctx.get("plan")), "region", ctx.get("region")).cache()
+    st = isin(isin(st, "plan", ctx.get("plan")), "region", ctx.get("region"))
     x = exposures(ctx, st, lo, hi)
     names = list(DRIVERS)
     patterns = (
@@ -198,14 +200,8 @@ def retention_campaigns(ctx: Context) -> pd.DataFrame:
     """
     c = ctx.table("campaigns")
     a = ctx.table("campaign_assignments")
-    e = ctx.table("subscriptions")
-    cancels = (
-        e.filter(e.event_type == "cancel")
-        .group_by("subscriber_id")
-        .aggregate(churned_at=e.event_time.min())
-    )
-    j = a.join(c, "campaign_id").left_join(cancels, "subscriber_id").drop("subscriber_id_right")
-    j = j.left_join(latest_plan(ctx, ctx.as_of), "subscriber_id").drop("subscriber_id_right")
+    j = a.join(c, "campaign_id").left_join(latest_plan(ctx, ctx.as_of), "subscriber_id")
+    j = j.drop("subscriber_id_right")
     j = isin(j, "campaign_id", ctx.get("campaign_id"))
     retained = (j.churned_at.isnull() | (j.churned_at > j.end_date)).ifelse(1, 0)
     g = (

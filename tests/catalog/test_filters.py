@@ -13,13 +13,33 @@ from opskit.errors import DatasetError
 @pytest.mark.parametrize(
     ("name", "filters", "message"),
     [
-        ("churn_signal", {}, r"unknown dataset 'churn_signal' \(did you mean 'churn_signals'\?\); valid datasets: churn_signals"),
-        ("problems", {"statuz": "OPEN"}, r"no filter 'statuz' \(did you mean 'status'\?\); valid filters: start, end, status"),
-        ("problems", {"status": "OPN"}, r"unknown value 'OPN' \(did you mean 'OPEN'\?\); valid values: OPEN, CLOSED"),
-        ("streaming_qoe", {"region": "atlantis"}, r"valid values: brazil, canada, germany, india, uk, us"),
+        (
+            "churn_signal",
+            {},
+            r"unknown dataset 'churn_signal' \(did you mean 'churn_signals'\?\); valid datasets: churn_signals",
+        ),
+        (
+            "problems",
+            {"statuz": "OPEN"},
+            r"no filter 'statuz' \(did you mean 'status'\?\); valid filters: start, end, status",
+        ),
+        (
+            "problems",
+            {"status": "OPN"},
+            r"unknown value 'OPN' \(did you mean 'OPEN'\?\); valid values: OPEN, CLOSED",
+        ),
+        (
+            "streaming_qoe",
+            {"region": "atlantis"},
+            r"valid values: brazil, canada, germany, india, uk, us",
+        ),
         ("apm_health", {"service": ["playback-api", "nope"]}, r"unknown value 'nope'"),
         ("apm_health", {"start": "yesterday-ish"}, r"is not a date/time"),
-        ("apm_health", {"start": "2026-10-30", "end": "2026-10-01"}, r"start .* must be before end"),
+        (
+            "apm_health",
+            {"start": "2026-10-30", "end": "2026-10-01"},
+            r"start .* must be before end",
+        ),
         ("churn_signals", {"min_subscribers": "many"}, r"expected a number"),
         ("churn_signals", {"min_subscribers": 1.5}, r"expected a whole number"),
         ("pareto_analysis", {"target": 1.5}, r"out of range"),
@@ -27,7 +47,9 @@ from opskit.errors import DatasetError
         ("problems", {"status": ["OPEN", "CLOSED"]}, r"takes one value"),
     ],
 )
-def test_bad_requests_get_a_clear_error(name: str, filters: dict, message: str, settings: Settings) -> None:
+def test_bad_requests_get_a_clear_error(
+    name: str, filters: dict, message: str, settings: Settings
+) -> None:
     with pytest.raises(DatasetError, match=message):
         load(name, settings=settings, **filters)
 
@@ -51,7 +73,13 @@ def test_service_metric_and_window_filters_restrict_apm_rows(settings: Settings)
 
 def test_resolution_buckets_apm_values(settings: Settings) -> None:
     fine = load("apm_health", settings=settings, service="drm-license", metric="throughput_rpm")
-    coarse = load("apm_health", settings=settings, service="drm-license", metric="throughput_rpm", resolution="1h")
+    coarse = load(
+        "apm_health",
+        settings=settings,
+        service="drm-license",
+        metric="throughput_rpm",
+        resolution="1h",
+    )
     assert len(coarse) == 24 and len(fine) == 24 * 60
     assert coarse["value"].mean() == pytest.approx(fine["value"].mean(), rel=1e-3)
 
