@@ -38,6 +38,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check opskit tests benchmarks
 	$(BIN)/ruff format --check opskit tests benchmarks
+	$(BIN)/mypy opskit
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

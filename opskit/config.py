@@ -173,7 +173,7 @@ def _is_opskit_checkout(folder: Path) -> bool:
     if not py.is_file():
         return False
     try:
-        return tomllib.loads(py.read_text()).get("project", {}).get("name") == "opskit"
+        return bool(tomllib.loads(py.read_text()).get("project", {}).get("name") == "opskit")
     except (OSError, tomllib.TOMLDecodeError):
         return False
 
@@ -275,7 +275,7 @@ def load_settings(**overrides: Any) -> Settings:
     """
     root = project_root()
     try:
-        return Settings(_env_file=root / ".env", **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=root / ".env", **overrides)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()

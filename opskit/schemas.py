@@ -44,7 +44,6 @@ UTC = {"unit": "us", "tz": "UTC"}
 PROVENANCE = {"categories": list(KINDS), "ordered": False}
 Timestamp = Series[pd.DatetimeTZDtype]
 Provenance = Series[pd.CategoricalDtype]
-Rate = {"ge": 0.0, "le": 1.0, "nullable": True}
 
 F = TypeVar("F", bound=pd.DataFrame)
 
@@ -137,9 +136,9 @@ class StreamingQoe(OpsFrame):
     cdn: Series[str]
     device: Series[str]
     plays: Series[int] = pa.Field(ge=0)
-    rebuffering_ratio: Series[float] = pa.Field(**Rate)
-    video_start_failure_rate: Series[float] = pa.Field(**Rate)
-    exit_before_video_start_rate: Series[float] = pa.Field(**Rate)
+    rebuffering_ratio: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    video_start_failure_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    exit_before_video_start_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     avg_bitrate_kbps: Series[float] = pa.Field(ge=0, nullable=True)
     startup_time_ms: Series[float] = pa.Field(ge=0, nullable=True)
     system: Series[str]
@@ -161,12 +160,12 @@ class ChurnSignals(OpsFrame):
     subscribers: Series[int] = pa.Field(ge=0, description="active at the window end")
     subscribers_at_start: Series[int] = pa.Field(ge=0)
     churned: Series[int] = pa.Field(ge=0, description="cancellations in the window")
-    churn_rate_monthly: Series[float] = pa.Field(**Rate)
+    churn_rate_monthly: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     relative_risk: Series[float] = pa.Field(ge=0, nullable=True)
     rebuffering_pct: Series[float] = pa.Field(ge=0, nullable=True)
-    payment_failure_rate: Series[float] = pa.Field(**Rate)
-    complaint_rate: Series[float] = pa.Field(**Rate)
-    inactive_rate: Series[float] = pa.Field(**Rate, description="no viewing in the last 30 days")
+    payment_failure_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    complaint_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    inactive_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True, description="no viewing in the last 30 days")
     top_signal: Series[str] = pa.Field(nullable=True)
     top_signal_lift: Series[float] = pa.Field(ge=0, nullable=True)
     monthly_revenue_usd: Series[float] = pa.Field(ge=0)
@@ -181,19 +180,19 @@ class ComplaintsTopics(OpsFrame):
     theme: Series[str] = pa.Field(unique=True)
     tickets: Series[int] = pa.Field(ge=0)
     complainants: Series[int] = pa.Field(ge=0)
-    share: Series[float] = pa.Field(**Rate)
+    share: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     tickets_prev: Series[int] = pa.Field(ge=0, description="tickets in the window before")
     trend_pct: Series[float] = pa.Field(nullable=True, description="change vs previous window, %")
     churned_30d: Series[int] = pa.Field(
         ge=0, description="complainants who cancelled within 30 days"
     )
-    churn_rate_30d: Series[float] = pa.Field(**Rate)
+    churn_rate_30d: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     churn_lift: Series[float] = pa.Field(
         ge=0, nullable=True, description="vs all active subscribers"
     )
     revenue_lost_annual_usd: Series[float] = pa.Field(ge=0)
     median_resolution_h: Series[float] = pa.Field(ge=0, nullable=True)
-    example: Series[str] = pa.Field(nullable=True)
+    sample_ticket: Series[str] = pa.Field(nullable=True, description="text of one ticket")
 
 
 class ContentCatalog(OpsFrame):
@@ -214,7 +213,7 @@ class ContentCatalog(OpsFrame):
         ge=0, nullable=True, description="cost / lifetime hours"
     )
     viewer_retention: Series[float] = pa.Field(
-        **Rate, description="window viewers still subscribed at the end"
+        ge=0.0, le=1.0, nullable=True, description="window viewers still subscribed at the end"
     )
 
 
@@ -224,7 +223,7 @@ class InternationalMarkets(OpsFrame):
     region: Series[str] = pa.Field(unique=True)
     subscribers: Series[int] = pa.Field(ge=0)
     net_adds: Series[int]
-    churn_rate_monthly: Series[float] = pa.Field(**Rate)
+    churn_rate_monthly: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     revenue_usd: Series[float] = pa.Field(ge=0)
     revenue_prev_usd: Series[float] = pa.Field(ge=0)
     revenue_growth_pct: Series[float] = pa.Field(nullable=True)
@@ -232,8 +231,8 @@ class InternationalMarkets(OpsFrame):
         ge=0, nullable=True, description="monthly revenue per subscriber"
     )
     hours_per_subscriber: Series[float] = pa.Field(ge=0, nullable=True)
-    rebuffering_ratio: Series[float] = pa.Field(**Rate)
-    video_start_failure_rate: Series[float] = pa.Field(**Rate)
+    rebuffering_ratio: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    video_start_failure_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     top_genre: Series[str] = pa.Field(nullable=True)
 
 
@@ -250,11 +249,11 @@ class RevenueImpact(OpsFrame):
     driver: Series[str] = pa.Field(unique=True)
     relative_risk: Series[float] = pa.Field(ge=0, nullable=True)
     exposed_subscribers: Series[int] = pa.Field(ge=0)
-    churn_rate_exposed: Series[float] = pa.Field(**Rate)
-    churn_rate_unexposed: Series[float] = pa.Field(**Rate)
+    churn_rate_exposed: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    churn_rate_unexposed: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     churners_attributed: Series[float] = pa.Field(ge=0)
     revenue_lost_annual_usd: Series[float] = pa.Field(ge=0)
-    share: Series[float] = pa.Field(**Rate)
+    share: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
 
 
 class RetentionCampaigns(OpsFrame):
@@ -268,14 +267,14 @@ class RetentionCampaigns(OpsFrame):
     end_date: Timestamp = pa.Field(dtype_kwargs=UTC)
     treated: Series[int] = pa.Field(ge=0)
     control: Series[int] = pa.Field(ge=0)
-    retention_treated: Series[float] = pa.Field(**Rate)
-    retention_control: Series[float] = pa.Field(**Rate)
+    retention_treated: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    retention_control: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     uplift: Series[float] = pa.Field(
         ge=-1, le=1, description="retention difference, treated - control"
     )
     uplift_ci_low: Series[float] = pa.Field(ge=-1, le=1)
     uplift_ci_high: Series[float] = pa.Field(ge=-1, le=1)
-    p_value: Series[float] = pa.Field(**Rate)
+    p_value: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     is_significant: Series[bool]
     subscribers_saved: Series[float]
     budget_usd: Series[float] = pa.Field(ge=0)
@@ -292,11 +291,11 @@ class OperationalEfficiency(OpsFrame):
     resolved: Series[int] = pa.Field(ge=0)
     throughput_per_week: Series[float] = pa.Field(ge=0)
     wip: Series[int] = pa.Field(ge=0, description="open at the window end")
-    on_time_rate: Series[float] = pa.Field(**Rate)
+    on_time_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     cycle_time_median_days: Series[float] = pa.Field(ge=0, nullable=True)
     cycle_time_p90_days: Series[float] = pa.Field(ge=0, nullable=True)
-    blocked_rate: Series[float] = pa.Field(**Rate)
-    rework_rate: Series[float] = pa.Field(**Rate)
+    blocked_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    rework_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     cost_overrun_usd: Series[float] = pa.Field(ge=0)
     budget_utilisation: Series[float] = pa.Field(ge=0, nullable=True)
 
@@ -309,7 +308,7 @@ class ParetoAnalysis(OpsFrame):
     value: Series[float] = pa.Field(ge=0)
     unit: Series[str]
     rank: Series[int] = pa.Field(ge=1)
-    share: Series[float] = pa.Field(**Rate)
+    share: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     cumulative_share: Series[float] = pa.Field(ge=0, le=1.0000001)
     is_vital_few: Series[bool]
     abc_class: Series[str] = pa.Field(isin=["A", "B", "C"])
@@ -332,7 +331,7 @@ def validate(frame: F, schema: type[pa.DataFrameModel]) -> F:
     attrs = dict(frame.attrs)
     order = columns(schema)
     if set(order) == set(frame.columns):
-        frame = frame[order]  # type: ignore[assignment]
+        frame = frame[order]
     try:
         out = schema.validate(frame, lazy=True)
     except pa_errors.SchemaErrors as exc:
@@ -342,4 +341,4 @@ def validate(frame: F, schema: type[pa.DataFrameModel]) -> F:
             f"frame does not match {schema.__name__}: {summary}", failure_cases=cases
         ) from None
     out.attrs.update(attrs)
-    return out  # type: ignore[return-value]
+    return out

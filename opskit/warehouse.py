@@ -196,7 +196,7 @@ def building(target: Warehouse) -> Iterator[Warehouse]:
     wh = Warehouse(f"duckdb://{tmp}", read_only=False)
     try:
         yield wh
-        wh.con.raw_sql("CHECKPOINT")  # type: ignore[attr-defined]
+        wh.con.raw_sql("CHECKPOINT")
         wh.close()
         os.replace(tmp, path)
         path.with_name(path.name + ".wal").unlink(missing_ok=True)

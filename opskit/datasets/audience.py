@@ -62,7 +62,7 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
         tickets=now.count(),
         complainants=now.subscriber_id.nunique(),
         median_resolution_h=hours.quantile(0.5),
-        example=now.text.argmin(now.ticket_id),
+        sample_ticket=now.text.argmin(now.ticket_id),
     )
     df = (
         agg.left_join(prev, "category").drop("category_right")

@@ -21,13 +21,22 @@ PLANS = ("ad_supported", "ad_free", "annual")
 PLAN_SHARE = (0.45, 0.38, 0.17)
 #: Monthly list price in USD (annual is billed yearly: 119.99 / 12).
 PLAN_PRICE = {"ad_supported": 7.99, "ad_free": 12.99, "annual": 119.99 / 12}
-PRICE_INCREASE = {
-    "plan": "ad_free",
-    "from": 12.99,
-    "to": 14.99,
-    "notice_month": 5,
-    "effective_month": 6,
-}
+@dataclass(frozen=True)
+class PriceIncrease:
+    """The planted list-price rise: ``plan`` goes ``old -> new`` from month ``effective_month``."""
+
+    plan: str
+    old: float
+    new: float
+    effective_month: int
+    #: Months after the rise in which churn is raised (the ``price_increase`` driver).
+    exposure_months: int = 3
+
+    def exposed(self, month: int) -> bool:
+        return self.effective_month <= month < self.effective_month + self.exposure_months
+
+
+PRICE_INCREASE = PriceIncrease("ad_free", 12.99, 14.99, effective_month=6)
 
 REGIONS = ("us", "canada", "uk", "germany", "brazil", "india")
 REGION_SHARE = (0.42, 0.08, 0.14, 0.10, 0.14, 0.12)

@@ -16,6 +16,8 @@ problems over the year come from a Poisson process with heavy-tailed durations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -40,7 +42,7 @@ PROBLEM_TITLE = {
 
 def apm_table(
     rng: np.random.Generator, cal: Calendar, days: int, truth: Truth
-) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Long ``apm_metrics`` table for the last ``days`` days, plus planted incidents."""
     minutes = days * 1440
     t0 = cal.days - days  # day offset of the window start
@@ -121,7 +123,7 @@ def apm_table(
 
 
 def problems_table(
-    rng: np.random.Generator, cal: Calendar, incidents: list[dict[str, object]], n_background: int
+    rng: np.random.Generator, cal: Calendar, incidents: list[dict[str, Any]], n_background: int
 ) -> pd.DataFrame:
     """Dynatrace-style problems: one per planted APM incident (bar level shifts),
     plus ``n_background`` over the whole year with log-normal durations."""
@@ -140,7 +142,7 @@ def problems_table(
                 float(inc["start_day"]) + delay,
                 float(inc["end_day"]) + delay,
             )
-        )  # type: ignore[arg-type]
+        )
     names = list(SERVICES)
     weights = rng.pareto(1.2, len(names)) + 1
     for _ in range(n_background):

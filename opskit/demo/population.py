@@ -101,9 +101,19 @@ class Population:
     )
 
 
+@dataclass(frozen=True)
+class _OpenCampaign:
+    campaign_id: str
+    members: np.ndarray  # subscriber indices, sorted
+    treated: np.ndarray  # boolean mask over members
+    effect: float  # true log hazard ratio of treatment
+    start: int  # month index
+
+
 def _hazard(x: dict[str, np.ndarray], treat: np.ndarray) -> np.ndarray:
-    lin = sum(BETA[k] * x[k] for k in BETA)
-    return BASE_HAZARD * np.exp(lin + treat)
+    lin = np.sum([BETA[k] * x[k] for k in BETA], axis=0)
+    out: np.ndarray = BASE_HAZARD * np.exp(lin + treat)
+    return out
 
 
 def _auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -171,10 +181,10 @@ def simulate(
     complaints: list[pd.DataFrame] = []
     sessions: list[pd.DataFrame] = []
     session_plans: list[np.ndarray] = []
-    intervals = []
-    campaigns = []
+    intervals: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    campaigns: list[dict[str, object]] = []
     assignments: list[pd.DataFrame] = []
-    open_campaigns: list[dict[str, object]] = []
+    open_campaigns: list[_OpenCampaign] = []
 
     events.append(_events(np.arange(n), signup, "signup", plan, detail=channel))
 
@@ -188,7 +198,7 @@ def simulate(
         "payment_failed": (rng.random(n) < pay_risk).astype(float),
         "complaint": (rng.random(n) < 0.03).astype(float),
     }
-    price_plan = PLANS.index(PRICE_INCREASE["plan"])
+    price_plan = PLANS.index(PRICE_INCREASE.plan)
     holdout = {}
     for m, (a, b) in enumerate(bounds):
         active = (signup < a) & (churn_day >= a)
@@ -199,7 +209,7 @@ def simulate(
             to_annual = rng.random(len(movers)) < 0.25
             plan[movers] = np.where(to_annual, PLANS.index("annual"), 1 - plan[movers])
             events.append(_events(movers, np.full(len(movers), a + 0.01), "plan_change", plan))
-        if m == PRICE_INCREASE["effective_month"]:
+        if m == PRICE_INCREASE.effective_month:
             hit = idx[plan[idx] == price_plan]
             events.append(
                 _events(
@@ -207,7 +217,7 @@ def simulate(
                     np.full(len(hit), a + 0.0),
                     "price_change",
                     plan,
-                    price=PRICE_INCREASE["to"],
+                    price=PRICE_INCREASE.new,
                 )
             )
         x = {
@@ -217,7 +227,7 @@ def simulate(
             "complaint": prev["complaint"][idx],
             "price_increase": (
                 (plan[idx] == price_plan)
-                & (PRICE_INCREASE["effective_month"] <= m < PRICE_INCREASE["effective_month"] + 3)
+                & PRICE_INCREASE.exposed(m)
             ).astype(float),
             "content_gap": np.array([droughts[GENRES[g]][m] for g in range(len(GENRES))])[
                 genre[idx]
@@ -258,26 +268,22 @@ def simulate(
                     }
                 )
             )
-            open_campaigns.append(
-                {"id": cid, "members": members, "treated": treated, "effect": effect, "start": m}
-            )
+            open_campaigns.append(_OpenCampaign(cid, members, treated, effect, m))
         treat_idx = np.zeros(n)
         for c in open_campaigns:
-            if c["start"] <= m <= c["start"] + 1:  # type: ignore[operator]
-                mem = c["members"][c["treated"]]  # type: ignore[index]
-                treat_idx[mem] += c["effect"]  # type: ignore[arg-type]
-        treat_effect = treat_idx[idx]
-        h = _hazard(x, treat_effect)
+            if c.start <= m <= c.start + 1:
+                treat_idx[c.members[c.treated]] += c.effect
+        h = _hazard(x, treat_idx[idx])
         for c in open_campaigns:
-            if c["start"] == m:
+            if c.start == m:
                 # True uplift: expected difference in 2-month retention, treating each
                 # member's hazard this month as its hazard for both months.
-                h1 = _hazard(x, np.zeros(len(idx)))[np.searchsorted(idx, c["members"])]  # type: ignore[arg-type]
+                h1 = _hazard(x, np.zeros(len(idx)))[np.searchsorted(idx, c.members)]
                 p0 = np.exp(-2 * h1)
-                p1 = np.exp(-2 * h1 * np.exp(c["effect"]))  # type: ignore[arg-type]
+                p1 = np.exp(-2 * h1 * np.exp(c.effect))
                 truth.add(
                     "campaign_uplift", "retention_uplift_2m", float(np.mean(p1 - p0)),
-                    subject=str(c["id"]), unit="fraction", detail=f"log_hr={c['effect']}",
+                    subject=c.campaign_id, unit="fraction", detail=f"log_hr={c.effect}",
                 )  # fmt: skip
         p = 1.0 - np.exp(-h)
         churn = rng.random(len(idx)) < p
@@ -325,7 +331,7 @@ def simulate(
         )
 
         price_exposed = (plan == price_plan) & (
-            PRICE_INCREASE["effective_month"] <= m < PRICE_INCREASE["effective_month"] + 3
+            PRICE_INCREASE.exposed(m)
         )
         logit = -4.1 + 0.35 * np.minimum(reb_pct, 10) + 1.6 * payfail + 0.9 * price_exposed
         comp = np.zeros(n, dtype=bool)
@@ -357,7 +363,7 @@ def simulate(
             "payment_failed": payfail.astype(float),
             "complaint": comp.astype(float),
         }
-        open_campaigns = [c for c in open_campaigns if c["start"] + 1 > m]  # type: ignore[operator]
+        open_campaigns = [c for c in open_campaigns if c.start + 1 > m]
 
     for k, v in BETA.items():
         truth.add("churn_driver", k, v, unit="log hazard ratio per unit")
@@ -401,12 +407,14 @@ def simulate(
 
 def _segment(rule: str, x: dict[str, np.ndarray], region: np.ndarray) -> np.ndarray:
     if rule == "rebuffering_high":
-        return x["rebuffering_pct"] >= 2.0
-    if rule == "plan_ad_free":
-        return (x["plan_annual"] == 0) & (x["plan_ad_supported"] == 0)
-    if rule.startswith("region_"):
-        return region == rule.removeprefix("region_")
-    return x[rule] > 0
+        mask = x["rebuffering_pct"] >= 2.0
+    elif rule == "plan_ad_free":
+        mask = (x["plan_annual"] == 0) & (x["plan_ad_supported"] == 0)
+    elif rule.startswith("region_"):
+        mask = region == rule.removeprefix("region_")
+    else:
+        mask = x[rule] > 0
+    return np.asarray(mask, dtype=bool)
 
 
 def _events(
@@ -457,6 +465,7 @@ def _complaint_category(
     )
     cum = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
     pick = (rng.random(k)[:, None] > cum).sum(axis=1)
-    return np.asarray(COMPLAINT_CATEGORIES, dtype=object)[
+    labels: np.ndarray = np.asarray(COMPLAINT_CATEGORIES, dtype=object)
+    return labels[  # type: ignore[no-any-return]
         np.minimum(pick, len(COMPLAINT_CATEGORIES) - 1)
     ]

@@ -38,12 +38,12 @@ def revenue_table(
 
     dates = pd.date_range(cal.start, periods=n_days, freq="D")
     days_in_month = dates.days_in_month.to_numpy()
-    effective = cal.start + pd.DateOffset(months=PRICE_INCREASE["effective_month"])
+    effective = cal.start + pd.DateOffset(months=PRICE_INCREASE.effective_month)
     price = np.empty((len(PLANS), n_days))
     for p, name in enumerate(PLANS):
         price[p] = PLAN_PRICE[name]
-        if name == PRICE_INCREASE["plan"]:
-            price[p, dates >= effective] = PRICE_INCREASE["to"]
+        if name == PRICE_INCREASE.plan:
+            price[p, dates >= effective] = PRICE_INCREASE.new
     sub_rev = active * np.repeat(price, len(REGIONS), axis=0) / days_in_month
 
     ad = np.zeros((len(REGIONS), n_days))
@@ -58,8 +58,8 @@ def revenue_table(
 
     for m, v in AD_SEASON.items():
         truth.add("revenue", "ad_cpm_seasonality", v, subject=f"month_{m:02d}", unit="multiplier")
-    truth.add("revenue", "price_increase", PRICE_INCREASE["to"] - PRICE_INCREASE["from"],
-              subject=PRICE_INCREASE["plan"], start=effective, unit="USD per month")  # fmt: skip
+    truth.add("revenue", "price_increase", PRICE_INCREASE.new - PRICE_INCREASE.old,
+              subject=PRICE_INCREASE.plan, start=effective, unit="USD per month")  # fmt: skip
 
     plan_idx, reg_idx = np.divmod(np.arange(n_groups), len(REGIONS))
     out = pd.DataFrame(
