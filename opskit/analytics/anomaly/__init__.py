@@ -1,4 +1,4 @@
-"""Anomaly detection: one detector contract, seven detectors, one result shape.
+"""Anomaly detection: one detector contract, eight detectors, one result shape.
 
 ``detect(data)`` is the one-line entry point::
 
@@ -16,6 +16,7 @@ class                    detects
 ``SeasonalDetector``     breaks of a daily/weekly pattern (seasonal residuals)
 ``LevelShiftDetector``   sustained steps up/down (change points)
 ``VarianceChangeDetector`` noise turning jittery or flat
+``RangeDetector``        values beyond the range seen over the last weeks (new max/min)
 ``EnsembleDetector``     all of the above, calibrated per series, one alert per episode
 =======================  ==========================================================
 
@@ -44,7 +45,12 @@ from opskit.analytics.anomaly._validate import TIME, VALUE, as_series
 from opskit.analytics.anomaly.change import LevelShiftDetector, VarianceChangeDetector
 from opskit.analytics.anomaly.ensemble import EnsembleDetector, default_components
 from opskit.analytics.anomaly.seasonal import SeasonalDetector, detect_period
-from opskit.analytics.anomaly.statistical import IQRDetector, MADDetector, ZScoreDetector
+from opskit.analytics.anomaly.statistical import (
+    IQRDetector,
+    MADDetector,
+    RangeDetector,
+    ZScoreDetector,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -57,6 +63,7 @@ __all__ = [
     "IQRDetector",
     "LevelShiftDetector",
     "MADDetector",
+    "RangeDetector",
     "SeasonalDetector",
     "VarianceChangeDetector",
     "ZScoreDetector",
@@ -80,6 +87,7 @@ DETECTORS: dict[str, type[BaseDetector]] = {
         SeasonalDetector,
         LevelShiftDetector,
         VarianceChangeDetector,
+        RangeDetector,
         EnsembleDetector,
     )
 }

@@ -70,6 +70,9 @@ class BaseDetector:
     name: ClassVar[str] = "base"
     #: Constructor parameters, in order.
     _param_names: ClassVar[tuple[str, ...]] = ("threshold",)
+    #: Whether the ensemble calibrates this detector's surprise against the series' own
+    #: past surprises (False: the surprise is already absolute evidence).
+    calibrate: ClassVar[bool] = True
     threshold: float
     resolution_: float
     n_fit_: int

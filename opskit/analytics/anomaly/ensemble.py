@@ -14,7 +14,12 @@ from opskit.analytics.anomaly._frame import DEFAULT_THRESHOLD
 from opskit.analytics.anomaly._validate import check_window
 from opskit.analytics.anomaly.change import LevelShiftDetector, VarianceChangeDetector
 from opskit.analytics.anomaly.seasonal import SeasonalDetector
-from opskit.analytics.anomaly.statistical import IQRDetector, MADDetector, ZScoreDetector
+from opskit.analytics.anomaly.statistical import (
+    IQRDetector,
+    MADDetector,
+    RangeDetector,
+    ZScoreDetector,
+)
 
 __all__ = ["EnsembleDetector", "default_components"]
 
@@ -33,6 +38,7 @@ def default_components() -> list[BaseDetector]:
         SeasonalDetector(window=1000),
         LevelShiftDetector(window=12, reference=500),
         VarianceChangeDetector(window=24, reference=500),
+        RangeDetector(window=8640, tolerance=0.05),
     ]
 
 
@@ -40,21 +46,28 @@ class EnsembleDetector(BaseDetector):
     """All detectors combined, calibrated per series, one alert per episode.
 
     Detects: everything the components detect - spikes and dips (z-score, MAD, IQR),
-    broken daily/weekly patterns (seasonal), level shifts and variance changes - with a
+    broken daily/weekly patterns (seasonal), level shifts and variance changes, values
+    beyond the range of the last weeks (range) - with a
     single threshold that means the same on quiet and on noisy series.
 
     Three steps, all causal:
 
-    1. *Calibrate* each component: its surprise ``S = -log10 p`` is divided by the
-       ``quantile`` of its own past surprises on this series (previous ``history``
-       points; at least ``4 + log10(K)`` for K components, so a quiet series still needs
-       p <= 1e-4 / K), so a heavy-tailed series (tweet counts) needs a much larger
-       deviation than a quiet one (a CPU at 2 %) for the same score. A point as unusual
-       as that quantile gets ``p = 1e-4`` (the default threshold).
+    1. *Calibrate* each statistical component: its surprise ``S = -log10 p`` is divided
+       by the ``quantile`` of its own past surprises on this series (previous ``history``
+       points; at least ``4 + log10(K)`` for K calibrated components, so a quiet series
+       still needs p <= 1e-4 / K), so a heavy-tailed series (tweet counts) needs a much
+       larger deviation than a quiet one (a CPU at 2 %) for the same score. A point as
+       unusual as that quantile gets ``p = 1e-4`` (the default threshold). The result is
+       capped at ``cap`` times that: one component's Gaussian tail extrapolation is not
+       trusted beyond "``cap`` times as unusual as this series' usual worst" (a robust
+       scale that collapses on quantised data would otherwise report p = 1e-500).
+       Components with ``calibrate = False`` (:class:`RangeDetector`: a value beyond the
+       range of the last weeks) are hard evidence and pass through unchanged.
     2. *Combine*: the largest calibrated surprise over the components.
     3. *Refractory*: a point that is not more surprising than the largest surprise of the
        previous ``refractory`` points is an echo of an alert already raised, and its
-       calibrated surprise is multiplied by ``echo``.
+       calibrated surprise is multiplied by ``echo``. With the cap, a saturated episode
+       raises one alert.
 
     Parameters
     ----------
@@ -64,6 +77,9 @@ class EnsembleDetector(BaseDetector):
         Past points the calibration quantile is taken over.
     quantile
         Quantile of past surprises that counts as "usual worst".
+    cap
+        Largest calibrated surprise of one component, in units of the usual worst
+        (1.5: at most p = 10 ** -6, score 0.6).
     refractory
         Points after a surprise during which smaller surprises are echoes.
     echo
@@ -88,10 +104,19 @@ class EnsembleDetector(BaseDetector):
     """
 
     name = "ensemble"
-    _param_names = ("components", "history", "quantile", "refractory", "echo", "threshold")
+    _param_names = (
+        "components",
+        "history",
+        "quantile",
+        "cap",
+        "refractory",
+        "echo",
+        "threshold",
+    )
     components: Sequence[BaseDetector] | None
     history: int
     quantile: float
+    cap: float
     refractory: int
     echo: float
     components_: list[BaseDetector]
@@ -102,7 +127,8 @@ class EnsembleDetector(BaseDetector):
         components: Sequence[BaseDetector] | None = None,
         history: int = 8000,
         quantile: float = 0.999,
-        refractory: int = 50,
+        cap: float = 1.5,
+        refractory: int = 30,
         echo: float = 0.0,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
@@ -110,6 +136,7 @@ class EnsembleDetector(BaseDetector):
             components=components,
             history=history,
             quantile=quantile,
+            cap=cap,
             refractory=refractory,
             echo=echo,
             threshold=threshold,
@@ -121,6 +148,9 @@ class EnsembleDetector(BaseDetector):
         check_window("refractory", self.refractory, minimum=1)
         if not 0.0 < float(self.quantile) < 1.0:
             raise ValueError(f"quantile must be in (0, 1), got {self.quantile!r}")
+        cap = self.cap
+        if isinstance(cap, bool) or not isinstance(cap, float | int) or not cap > 0.0:
+            raise ValueError(f"cap must be a positive number, got {cap!r}")
         if not 0.0 <= float(self.echo) <= 1.0:
             raise ValueError(f"echo must be in [0, 1], got {self.echo!r}")
         if self.components is not None:
@@ -150,19 +180,28 @@ class EnsembleDetector(BaseDetector):
         usual = roll.past_quantile(
             filled, self.history, self.quantile, min_periods=min(self.history, 100)
         )
-        floor = REFERENCE_SURPRISE + np.log10(len(self.components_))
+        n_calibrated = sum(getattr(d, "calibrate", True) for d in self.components_)
+        floor = REFERENCE_SURPRISE + np.log10(max(n_calibrated, 1))
         out = surprise / np.maximum(usual, floor) * REFERENCE_SURPRISE
+        out = np.minimum(out, float(self.cap) * REFERENCE_SURPRISE)
         out[np.isnan(usual)] = np.nan
         return np.asarray(out, dtype=float)
 
+    def _surprise(self, det: BaseDetector, core: Core) -> np.ndarray:
+        """A component's surprise, calibrated and capped unless it opts out."""
+        if getattr(det, "calibrate", True):
+            return self._calibrated(core.logp)
+        return np.asarray(-core.logp / _LN10, dtype=float)
+
     def _score_core(self, values: np.ndarray, times: pd.DatetimeIndex) -> Core:
-        cores = [det._score_core(values, times) for det in self.components_]
-        calibrated = np.vstack([self._calibrated(c.logp) for c in cores])
-        known = ~np.isnan(calibrated).all(axis=0)
-        combined = np.full(len(values), np.nan)
-        combined[known] = np.nanmax(calibrated[:, known], axis=0)
+        head, *rest = self.components_
+        first = head._score_core(values, times)
+        combined = self._surprise(head, first)
+        for det in rest:
+            # fmax ignores NaN: the result is NaN only where every component is NaN
+            np.fmax(combined, self._surprise(det, det._score_core(values, times)), out=combined)
         filled = np.nan_to_num(combined, nan=0.0)
         recent = roll.past_max(filled, self.refractory)
         echo = filled <= np.nan_to_num(recent, nan=-1.0)
         combined = np.where(echo, combined * self.echo, combined)
-        return Core(-combined * _LN10, cores[0].expected, cores[0].scale)
+        return Core(-combined * _LN10, first.expected, first.scale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
@@ -9,7 +11,7 @@ from opskit.analytics.anomaly import _rolling as roll
 from opskit.analytics.anomaly._base import BaseDetector, Core, check_common, log_p_two_sided
 from opskit.analytics.anomaly._frame import DEFAULT_THRESHOLD
 
-__all__ = ["IQRDetector", "MADDetector", "ZScoreDetector", "scale_floor"]
+__all__ = ["IQRDetector", "MADDetector", "RangeDetector", "ZScoreDetector", "scale_floor"]
 
 #: Relative floor on a scale estimate, so a constant past gives finite z-scores.
 REL_EPS = 1e-9
@@ -226,3 +228,98 @@ class IQRDetector(BaseDetector):
             scale = np.where(flat, std, scale)
         z = _z(values, mid, scale, self._floor(mid))
         return Core(log_p_two_sided(z), mid, scale)
+
+
+class RangeDetector(BaseDetector):
+    """New range: a value beyond everything seen in the previous ``window`` points.
+
+    Detects: a value that leaves the range the series has ever (within its memory)
+    taken - a new maximum or minimum by more than ``tolerance`` times the width of that
+    range - whatever the local noise looks like. This is the "spatial anomaly" of the
+    Numenta NAB detector. It is insensitive to noise, bursts and outliers inside the known
+    range (which trouble the rolling detectors on heavy-tailed series such as tweet
+    counts), and sees a breakout even where the rolling statistics have already adapted.
+
+    With ``lo``/``hi`` the minimum/maximum of the previous ``window`` valid points and
+    ``R = hi - lo``, the excess of ``x`` is ``u = (x - hi) / (tolerance R)`` above and
+    ``(lo - x) / (tolerance R)`` below the range. Inside the widened range (``u <= 1``)
+    the surprise is 0 (score 0); beyond it the surprise ``-log10 p`` is ``EDGE_SURPRISE
+    * u`` (p <= 1e-10, severity ``critical``): a new range is strong evidence on its own.
+    A flat past (``R = 0``) gives no evidence (the rolling detectors handle a flat line
+    that moves).
+
+    Parameters
+    ----------
+    window
+        Number of previous valid observations whose range is remembered (default 8640:
+        30 days of 5-minute data).
+    tolerance
+        Margin beyond the known range, as a fraction of its width, that a value must
+        exceed (default 0.05).
+    min_periods
+        Observations needed before scoring (default ``min(window, 500)``: in a short
+        history new records are common - the chance that the n-th of n exchangeable
+        values is the largest is 1/n - so a range means little before a few hundred
+        points).
+    threshold
+        Score at or above which a point is labelled anomalous (default p <= 1e-4).
+
+    Returns
+    -------
+    AnomalyFrame
+        From :meth:`detect`: expected = mid-range, band = the widened range.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=1000); x[800] = x[:800].max() + 2.0
+    >>> s = pd.Series(x, index=pd.date_range("2024", periods=1000, freq="h"))
+    >>> RangeDetector().fit_detect(s).is_anomaly.fillna(False).to_numpy().nonzero()[0]
+    array([800])
+    """
+
+    name = "range"
+    #: Surprise (``-log10 p``) at the edge of the widened range.
+    EDGE_SURPRISE: ClassVar[float] = 10.0
+    #: The ensemble uses this detector's surprise as it is (no per-series calibration).
+    calibrate: ClassVar[bool] = False
+    _param_names = ("window", "tolerance", "min_periods", "threshold")
+    window: int
+    tolerance: float
+    min_periods: int | None
+
+    def __init__(
+        self,
+        *,
+        window: int = 8640,
+        tolerance: float = 0.05,
+        min_periods: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        super().__init__(
+            window=window, tolerance=tolerance, min_periods=min_periods, threshold=threshold
+        )
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_common(self)
+        tol = self.tolerance
+        if isinstance(tol, bool) or not isinstance(tol, float | int) or not tol > 0.0:
+            raise ValueError(f"tolerance must be a positive number, got {tol!r}")
+
+    def _history(self) -> int:
+        return int(self.window)
+
+    def _score_core(self, values: np.ndarray, times: pd.DatetimeIndex) -> Core:
+        mp = min(self.window, 500 if self.min_periods is None else self.min_periods)
+        hi = roll.past_max(values, self.window, mp)
+        lo = -roll.past_max(-values, self.window, mp)
+        margin = float(self.tolerance) * (hi - lo)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.maximum(values - hi, lo - values) / margin
+        surprise = np.where((margin > 0) & (u > 1.0), self.EDGE_SURPRISE * u, 0.0)
+        logp = np.where(np.isnan(hi), np.nan, -surprise * np.log(10.0))
+        # band: the widened range, drawn as expected +/- z * scale
+        scale = (hi - lo + 2.0 * margin) / (2.0 * self._band_z())
+        return Core(logp, 0.5 * (hi + lo), scale)

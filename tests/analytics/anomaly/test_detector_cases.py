@@ -12,6 +12,7 @@ from opskit.analytics.anomaly import (
     IQRDetector,
     LevelShiftDetector,
     MADDetector,
+    RangeDetector,
     SeasonalDetector,
     VarianceChangeDetector,
     ZScoreDetector,
@@ -59,7 +60,23 @@ def seasonal_break() -> pd.Series:
     return _series(x)
 
 
+def breakout() -> pd.Series:
+    """Heavy-tailed bursts inside a known range, then a value beyond it."""
+    rng = np.random.default_rng(9)
+    x = rng.pareto(3.0, N)
+    x[500] = x[:500].max() * 1.5
+    return _series(x)
+
+
+def breakdown() -> pd.Series:
+    """Bounded noise (no records beyond the tolerance), then a drop below the range."""
+    x = np.random.default_rng(10).uniform(19.0, 21.0, N)
+    x[520] = 18.0
+    return _series(x)
+
+
 ENSEMBLE = EnsembleDetector(history=500)
+RANGE = RangeDetector(window=1000, min_periods=300)
 
 # (detector, series, where an anomaly must be flagged, where nothing may be flagged)
 CASES = [
@@ -84,7 +101,10 @@ CASES = [
         slice(250, 440),
     ),
     ("seasonal", SeasonalDetector(), seasonal_break, slice(654, 655), slice(200, 640)),
+    ("range breakout", RANGE, breakout, slice(500, 501), slice(100, 500)),
+    ("range breakdown", RANGE, breakdown, slice(520, 521), slice(100, 520)),
     ("ensemble spike", ENSEMBLE, spike, slice(450, 451), slice(150, 440)),
+    ("ensemble breakout", ENSEMBLE, breakout, slice(500, 501), slice(150, 500)),
     ("ensemble dip", ENSEMBLE, dip, slice(450, 451), slice(150, 440)),
     ("ensemble shift", ENSEMBLE, level_shift, slice(450, 462), slice(150, 440)),
     ("ensemble seasonal", ENSEMBLE, seasonal_break, slice(654, 655), slice(200, 640)),
@@ -111,6 +131,7 @@ ALL = [
     SeasonalDetector(period=24, window=50),
     LevelShiftDetector(window=6, reference=50),
     VarianceChangeDetector(window=12, reference=50),
+    RangeDetector(window=100, min_periods=30),
     EnsembleDetector(history=100),
 ]
 IDS = [d.name for d in ALL]
@@ -175,3 +196,36 @@ def test_seasonal_period_is_detected_daily_or_given():
     assert SeasonalDetector().fit(s).period_ == 24
     assert SeasonalDetector(period="1D").fit(s).period_ == 24
     assert SeasonalDetector().fit(_series(noise(8))).period_ is None
+
+
+# (description, past values, new value, flagged?)
+RANGE_CASES = [
+    ("inside the range", [0.0, 10.0] * 20, 9.0, False),
+    ("new max within the 5 % tolerance", [0.0, 10.0] * 20, 10.4, False),
+    ("new max beyond the tolerance", [0.0, 10.0] * 20, 10.6, True),
+    ("new min beyond the tolerance", [0.0, 10.0] * 20, -0.6, True),
+    ("flat past gives no range evidence", [3.0] * 40, 50.0, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("past", "new", "flagged"), [c[1:] for c in RANGE_CASES], ids=[c[0] for c in RANGE_CASES]
+)
+def test_range_detector_flags_only_values_beyond_the_widened_range(past, new, flagged):
+    s = _series(np.array([*past, new]))
+    frame = RangeDetector(window=100, min_periods=30).fit_detect(s)
+    assert bool(frame["is_anomaly"].iloc[-1]) is flagged
+    assert not frame["is_anomaly"].iloc[:-1].fillna(False).any()
+
+
+def test_range_detector_surprise_grows_with_the_excess():
+    past = [0.0, 10.0] * 20
+    det = RangeDetector(window=100, min_periods=30)
+    near = det.fit_detect(_series(np.array([*past, 11.0])))["score"].iloc[-1]
+    far = det.fit_detect(_series(np.array([*past, 30.0])))["score"].iloc[-1]
+    assert 0.7 < near < far < 1.0
+
+
+def test_range_detector_rejects_bad_tolerance():
+    with pytest.raises(ValueError, match="tolerance"):
+        RangeDetector(tolerance=0)

@@ -11,6 +11,7 @@ from opskit.analytics.anomaly import (
     IQRDetector,
     LevelShiftDetector,
     MADDetector,
+    RangeDetector,
     SeasonalDetector,
     VarianceChangeDetector,
     ZScoreDetector,
@@ -24,6 +25,12 @@ DETECTORS = [
     SeasonalDetector(period=12, seasons=2, window=20, min_periods=5),
     LevelShiftDetector(window=4, reference=20, min_periods=5),
     VarianceChangeDetector(window=6, reference=20, min_periods=5),
+    RangeDetector(window=30, min_periods=10),
+    EnsembleDetector(
+        components=[ZScoreDetector(window=20), RangeDetector(window=30, min_periods=10)],
+        history=40,
+        refractory=5,
+    ),
     EnsembleDetector(
         components=[ZScoreDetector(window=20), SeasonalDetector(period=12, seasons=2, window=20)],
         history=40,
