@@ -30,6 +30,12 @@ app = typer.Typer(
 )
 demo_app = typer.Typer(help="The synthetic demo warehouse.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+report_app = typer.Typer(
+    help="Report notebooks, run with papermill into reports/.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+schedule_app = typer.Typer(help="When reports run (reports/schedule.toml).", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -208,6 +214,125 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
                 typer.echo(f"  {key}: {value}")
     if any(item.get("ok") is False for item in report.values() if isinstance(item, dict)):
         raise typer.Exit(1)
+
+
+def _report_params(raw: list[str]) -> dict[str, str]:
+    out = {}
+    for item in raw:
+        if "=" not in item:
+            raise _fail(f"-p takes key=value, got {item!r}", 2)
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+@report_app.command("run")
+def report_run(
+    name: Annotated[
+        str | None, typer.Argument(help="report name (see `opskit report list`)")
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value")] = None,
+    run_all: Annotated[
+        bool, typer.Option("--all", help="run every report with its defaults")
+    ] = False,
+    run_id: Annotated[
+        str | None, typer.Option(help="run folder name (for idempotent retries)")
+    ] = None,
+    logical_date: Annotated[
+        str | None, typer.Option("--date", help="logical date YYYY-MM-DD")
+    ] = None,
+) -> None:
+    """Run report notebook(s): exit 0 ok, 1 a cell failed, 2 bad parameters, 3 kernel/timeout."""
+    from datetime import date as date_cls
+
+    from opskit.config import load_settings
+    from opskit.errors import ConfigError, ReportError, ReportExecutionError
+    from opskit.reports import build_index, report_names, run_report
+
+    if run_all == (name is not None):
+        raise _fail("give a report name or --all (not both)", 2)
+    home = load_settings().home
+    names = report_names(home) if run_all else [str(name)]
+    try:
+        day = date_cls.fromisoformat(logical_date) if logical_date else None
+    except ValueError:
+        raise _fail(f"--date must be YYYY-MM-DD, got {logical_date!r}", 2) from None
+    worst = 0
+    for n in names:
+        try:
+            run = run_report(n, _report_params(param or []), run_id=run_id, logical_date=day)
+            typer.echo(f"{n}: succeeded in {run.manifest['duration_s']:.1f} s -> {run.html}")
+        except ConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            worst = max(worst, 2)
+        except ReportExecutionError as exc:
+            typer.echo(f"{n}: FAILED: {exc} (notebook: {exc.output_path})", err=True)
+            worst = max(worst, 1 if exc.cell_index is not None else 3)
+        except ReportError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            worst = max(worst, 3)
+    index = build_index(home / "reports")
+    typer.echo(f"index: {index}")
+    if worst:
+        raise typer.Exit(worst)
+
+
+@report_app.command("list")
+@_guard
+def report_list() -> None:
+    """List the report notebooks and their parameters."""
+    from opskit.config import load_settings
+    from opskit.reports import notebook_path, report_names
+    from opskit.reports.params import inspect
+
+    home = load_settings().home
+    for n in report_names(home):
+        ps = inspect(notebook_path(n, home))
+        typer.echo(
+            f"{n}: " + ", ".join(f"{p['name']}: {p['type']} = {p['default']}" for p in ps.values())
+        )
+
+
+@report_app.command("index")
+@_guard
+def report_index() -> None:
+    """Rebuild reports/index.html from every run folder."""
+    from opskit.config import load_settings
+    from opskit.reports import build_index
+
+    typer.echo(build_index(load_settings().home / "reports"))
+
+
+@schedule_app.command("list")
+@_guard
+def schedule_list() -> None:
+    """Show each scheduled report and its next run (UTC)."""
+    from opskit.config import load_settings
+    from opskit.reports import load_schedule, next_runs, report_names
+
+    home = load_settings().home
+    entries = load_schedule(home / "reports" / "schedule.toml", known_reports=report_names(home))
+    for entry, when in next_runs(entries):
+        typer.echo(
+            f"{when:%Y-%m-%d %H:%M} UTC  {entry.name:28s} {entry.cron:15s} {entry.parameters or ''}"
+        )
+
+
+@schedule_app.command("crontab")
+@_guard
+def schedule_crontab() -> None:
+    """Print crontab lines that run the schedule (install with `crontab`)."""
+    import shutil
+
+    from opskit.config import load_settings
+    from opskit.reports import crontab_lines, load_schedule, report_names
+
+    home = load_settings().home
+    entries = load_schedule(home / "reports" / "schedule.toml", known_reports=report_names(home))
+    exe = shutil.which("opskit") or str(
+        __import__("pathlib").Path(sys.executable).parent / "opskit"
+    )
+    typer.echo("\n".join(crontab_lines(entries, opskit=exe, home=home)))
 
 
 if __name__ == "__main__":  # pragma: no cover
