@@ -165,7 +165,9 @@ class ChurnSignals(OpsFrame):
     rebuffering_pct: Series[float] = pa.Field(ge=0, nullable=True)
     payment_failure_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
     complaint_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
-    inactive_rate: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True, description="no viewing in the last 30 days")
+    inactive_rate: Series[float] = pa.Field(
+        ge=0.0, le=1.0, nullable=True, description="no viewing in the last 30 days"
+    )
     top_signal: Series[str] = pa.Field(nullable=True)
     top_signal_lift: Series[float] = pa.Field(ge=0, nullable=True)
     monthly_revenue_usd: Series[float] = pa.Field(ge=0)
@@ -184,11 +186,13 @@ class ComplaintsTopics(OpsFrame):
     tickets_prev: Series[int] = pa.Field(ge=0, description="tickets in the window before")
     trend_pct: Series[float] = pa.Field(nullable=True, description="change vs previous window, %")
     churned_30d: Series[int] = pa.Field(
-        ge=0, description="complainants who cancelled within 30 days"
+        ge=0, description="complainants who cancelled within 30 days (censored at as-of)"
     )
-    churn_rate_30d: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    churn_rate_monthly: Series[float] = pa.Field(
+        ge=0.0, le=1.0, nullable=True, description="cancellations per subscriber-month of follow-up"
+    )
     churn_lift: Series[float] = pa.Field(
-        ge=0, nullable=True, description="vs all active subscribers"
+        ge=0, nullable=True, description="vs everyone's monthly churn rate in the window"
     )
     revenue_lost_annual_usd: Series[float] = pa.Field(ge=0)
     median_resolution_h: Series[float] = pa.Field(ge=0, nullable=True)
@@ -317,7 +321,9 @@ class ParetoAnalysis(OpsFrame):
 def columns(schema: type[pa.DataFrameModel]) -> list[str]:
     """The schema's columns in display order (``provenance`` last)."""
     names = list(schema.to_schema().columns)
-    return [c for c in names if c != "provenance"] + (["provenance"] if "provenance" in names else [])
+    return [c for c in names if c != "provenance"] + (
+        ["provenance"] if "provenance" in names else []
+    )
 
 
 def validate(frame: F, schema: type[pa.DataFrameModel]) -> F:

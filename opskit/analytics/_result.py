@@ -31,7 +31,7 @@ def fmt_number(value: float, unit: str = "") -> str:
     """Format a number for text: ``$1.2M``, ``34,500``, ``12.5%``, ``3.4 h``.
 
     ``unit`` is ``"usd"``, ``"pct"`` (a fraction, shown as percent), ``"subscribers"``,
-    ``"hours"``, ``"days"`` or anything else (appended as is).
+    ``"hours"``, ``"days"``, ``"p"`` (a p-value) or anything else (appended as is).
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -47,6 +47,8 @@ def fmt_number(value: float, unit: str = "") -> str:
         return f"{sign}${a:,.0f}"
     if unit == "pct":
         return f"{value * 100:.1f}%"
+    if unit == "p":  # a p-value
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
     if unit in ("hours", "days"):
         return f"{value:,.1f} {unit}"
     text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
@@ -69,7 +71,8 @@ class Finding:
         How big it is: money (USD per year unless ``impact_period`` says otherwise),
         subscribers, hours. ``None`` when not applicable.
     impact_period
-        Period of ``impact_usd`` (``"year"``, ``"30 days"``, ...).
+        Period of ``impact_usd``: ``"year"``, ``"30 days"`` (read "per ...") or a
+        phrase such as ``"over the window"`` / ``"for the campaign"``.
     evidence
         Named numbers behind the finding, with their units:
         ``{"relative risk": (2.1, ""), "share of lost revenue": (0.34, "pct")}``.
@@ -97,18 +100,27 @@ class Finding:
     confidence: Confidence = "medium"
 
     @property
+    def period_phrase(self) -> str:
+        p = self.impact_period
+        return p if p.split(" ", 1)[0] in ("per", "over", "in", "for", "spent") else f"per {p}"
+
+    @property
     def impact_score(self) -> float:
-        """Ranking key: money first, then subscribers (valued at 0), then hours."""
-        return float(self.impact_usd or 0.0)
+        """Ranking key: money at stake, annualised when the period says how."""
+        usd = float(self.impact_usd or 0.0)
+        days = {"per year": 365.0, "per 30 days": 30.0, "per month": 30.44, "per day": 1.0}.get(
+            self.period_phrase
+        )
+        return usd * 365.0 / days if days else usd
 
     def text(self) -> str:
         """A deterministic sentence built only from the fields."""
         parts = [f"{self.title} ({self.where})."]
         impact = []
         if self.impact_usd is not None:
-            impact.append(f"{fmt_number(self.impact_usd, 'usd')} per {self.impact_period}")
+            impact.append(f"{fmt_number(self.impact_usd, 'usd')} {self.period_phrase}")
         if self.impact_subscribers is not None:
-            impact.append(f"{fmt_number(self.impact_subscribers)} subscribers")
+            impact.append(f"{fmt_number(round(self.impact_subscribers))} subscribers")
         if self.impact_hours is not None:
             impact.append(fmt_number(self.impact_hours, "hours"))
         if impact:

@@ -30,10 +30,11 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
     """Complaint themes with volume, trend vs the previous window, and churn link.
 
     Themes are the support agents' categories (topic models over the ticket
-    text come with ``opskit.analytics.topics``). A complainant counts as churned
-    if they cancelled within 30 days after their first complaint on the theme in
-    the window; ``churn_lift`` compares that with the 30-day churn of everyone
-    active at the window start. Default window: the last 30 days.
+    text come with ``opskit.analytics.topics``). Complainants are followed for 30
+    days after their first complaint on the theme in the window (censored at the
+    data's as-of time): ``churn_rate_monthly`` is their cancellations per
+    subscriber-month of follow-up, and ``churn_lift`` divides it by everyone's
+    monthly churn rate in the window. Default window: the last 30 days.
     """
     lo, hi = ctx.window(30)
     span = hi - lo
@@ -45,16 +46,16 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
         .group_by("category")
         .aggregate(tickets_prev=lambda t: t.count())
     )
-    st = subscriber_state(ctx, lo - pd.Timedelta(days=1), hi + pd.Timedelta(days=30))
+    st = subscriber_state(ctx, lo - pd.Timedelta(days=1), ctx.as_of)
     first = now.group_by(["category", "subscriber_id"]).aggregate(first=now.created_at.min())
     fj = first.left_join(st.select("subscriber_id", "churned_at", "price_usd"), "subscriber_id")
-    churn30 = (
-        fj.churned_at.notnull()
-        & (fj.churned_at > fj.first)
-        & (fj.churned_at <= fj.first + ibis.interval(days=30))
-    )
+    # Follow each complainant for 30 days, censored at the data's as-of time.
+    follow_end = ibis.least(fj.first + ibis.interval(days=30), ibis.literal(ctx.as_of))
+    churn30 = fj.churned_at.notnull() & (fj.churned_at > fj.first) & (fj.churned_at <= follow_end)
+    stop = ibis.least(fj.churned_at.fill_null(follow_end), follow_end)
     per_sub = fj.group_by("category").aggregate(
         churned_30d=churn30.ifelse(1, 0).sum(),
+        _months=((stop.epoch_seconds() - fj.first.epoch_seconds()) / 86_400.0).sum() / MONTH_DAYS,
         revenue_lost_annual_usd=churn30.ifelse(fj.price_usd.fill_null(0.0) * 12, 0.0).sum(),
     )
     hours = (now.resolved_at.epoch_seconds() - now.created_at.epoch_seconds()) / 3600.0
@@ -71,27 +72,20 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
     )  # fmt: skip
     base = subscriber_state(ctx, lo, hi)
     b = (
-        base.filter(base.at_start)
-        .aggregate(
-            n=lambda t: t.count(),
-            churned=lambda t: (
-                (t.churned & (t.churned_at < ibis.literal(lo + pd.Timedelta(days=30))))
-                .ifelse(1, 0)
-                .sum()
-            ),
-        )
+        base.aggregate(churned=base.churned.ifelse(1, 0).sum(), months=base.months_at_risk.sum())
         .to_pandas()
         .iloc[0]
     )
-    base_rate = b["churned"] / b["n"] if b["n"] else np.nan
+    base_rate = b["churned"] / b["months"] if b["months"] else np.nan
     df = df.rename(columns={"category": "theme"})
     df["tickets_prev"] = df["tickets_prev"].fillna(0).astype("int64")
     df["churned_30d"] = df["churned_30d"].fillna(0).astype("int64")
     df["revenue_lost_annual_usd"] = df["revenue_lost_annual_usd"].fillna(0.0)
     df["share"] = df["tickets"] / df["tickets"].sum() if len(df) else 0.0
     df["trend_pct"] = _pct_change(df["tickets"], df["tickets_prev"])
-    df["churn_rate_30d"] = df["churned_30d"] / df["complainants"]
-    df["churn_lift"] = df["churn_rate_30d"] / base_rate if base_rate > 0 else np.nan
+    months = df.pop("_months").fillna(0.0)
+    df["churn_rate_monthly"] = (df["churned_30d"] / months.where(months > 0)).fillna(0.0).clip(0, 1)
+    df["churn_lift"] = df["churn_rate_monthly"] / base_rate if base_rate > 0 else np.nan
     df = df[df["tickets"] >= ctx.get("min_tickets", 0)]
     return df.sort_values(["tickets", "theme"], ascending=[False, True], ignore_index=True)
 

@@ -36,7 +36,7 @@ ROOT_CAUSES = ("vendor_dependency", "requirements_change", "tech_debt", "capacit
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_P = (0.06, 0.22, 0.44, 0.28)
 PRIORITY = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
-PLANNED_DAYS = {"critical": 3, "high": 10, "medium": 21, "low": 35}
+PLANNED_DAYS = {"critical": 5, "high": 12, "medium": 25, "low": 40}
 VERBS = ("fails", "is slow", "drops frames", "times out", "returns errors", "crashes", "stalls",
          "shows wrong data", "leaks memory", "misses deadline")  # fmt: skip
 OBJECTS = {
@@ -71,7 +71,7 @@ def issues_tables(
     created = np.sort(rng.random(n) * (cal.days - 1))
     planned = np.array([PLANNED_DAYS[s] for s in sev], dtype=float)
     # Work time: log-normal around the plan, stretched by the component's multiplier.
-    work = planned * rng.lognormal(-0.1, 0.6, n) * comp_mult[comp_i] ** 0.8
+    work = planned * rng.lognormal(-0.55, 0.5, n) * comp_mult[comp_i] ** 0.6
     cause = np.asarray(ROOT_CAUSES, dtype=object)[rng.integers(0, len(ROOT_CAUSES), n)]
     work *= np.where(np.isin(cause, ["vendor_dependency", "rewrite_redesign"]), 1.6, 1.0)
     budget = rng.lognormal(np.log(40_000), 0.8, n) * np.array(
