@@ -10,12 +10,14 @@ failed run never replaces a successful one in the same slot, and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from opskit.config import load_settings
 from opskit.errors import ConfigError, ReportError, ReportExecutionError
 from opskit.reports import export, params
+from opskit.viz import RENDERER_ENV
 
 __all__ = ["KERNEL", "ReportRun", "notebook_path", "report_names", "run_report"]
 
@@ -163,10 +166,11 @@ def run_report(
     t0 = time.perf_counter()
     error: pm.PapermillExecutionError | None = None
     try:
-        pm.execute_notebook(
-            str(source), str(out_nb), parameters=values, kernel_name=kernel, cwd=str(source.parent),
-            progress_bar=False, log_output=False, execution_timeout=timeout_s,
-        )  # fmt: skip
+        with _chart_renderer("svg"):
+            pm.execute_notebook(
+                str(source), str(out_nb), parameters=values, kernel_name=kernel, cwd=str(source.parent),
+                progress_bar=False, log_output=False, execution_timeout=timeout_s,
+            )  # fmt: skip
     except pm.PapermillExecutionError as exc:
         error = exc
     except Exception as exc:  # kernel died, timeout, missing file: still keep the evidence
@@ -207,6 +211,20 @@ def run_report(
         "report %s: %s in %.1f s -> %s", name, manifest["status"], manifest["duration_s"], folder
     )
     return run
+
+
+@contextlib.contextmanager
+def _chart_renderer(mode: str) -> Iterator[None]:
+    """Make the kernel (a child process) render charts as static SVG for the report."""
+    old = os.environ.get(RENDERER_ENV)
+    os.environ[RENDERER_ENV] = mode
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(RENDERER_ENV, None)
+        else:
+            os.environ[RENDERER_ENV] = old
 
 
 def _cell_timings(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
