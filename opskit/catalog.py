@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from opskit import provenance as prov
+from opskit import sources
+from opskit.cache import ResultCache, cache_key, memo_scope
 from opskit.config import Settings, load_settings
 from opskit.datasets import REGISTRY, Context, Dataset
 from opskit.errors import DatasetError
@@ -97,7 +99,9 @@ def _as_of(wh: Warehouse) -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC").floor("s")
 
 
-def load(name: str, *, settings: Settings | None = None, **filters: Any) -> pd.DataFrame:
+def load(
+    name: str, *, settings: Settings | None = None, cache: bool = True, **filters: Any
+) -> pd.DataFrame:
     """Load a dataset as a validated DataFrame with provenance.
 
     Parameters
@@ -106,6 +110,10 @@ def load(name: str, *, settings: Settings | None = None, **filters: Any) -> pd.D
         One of :func:`datasets` (``churn_signals``, ``apm_health``, ...).
     settings
         Settings to use (default: read from env / ``.env`` / ``opskit.toml``).
+    cache
+        ``False`` computes afresh: no memoised warehouse result and no cached
+        live result within its TTL is served (benchmarks of cold loads). Live
+        results are still cached, and ``auto`` mode can still fall back to them.
     **filters
         Dataset filters, e.g. ``start="2026-10-01"``, ``region="brazil"``,
         ``service=["playback-api", "drm-license"]``. Time windows default to the
@@ -135,10 +143,28 @@ def load(name: str, *, settings: Settings | None = None, **filters: Any) -> pd.D
     """
     ds = get_dataset(name)
     settings = settings or load_settings()
+    if ds.live_source is not None:  # hybrid: live / cache / demo per the source's mode
+        return sources.resolve(ds, filters, settings=settings, use_cache=cache,
+                               warehouse=lambda: _load_warehouse(ds, filters, settings, cache))  # fmt: skip
+    return _load_warehouse(ds, filters, settings, cache)
+
+
+def _load_warehouse(
+    ds: Dataset, filters: dict[str, Any], settings: Settings, memo: bool
+) -> pd.DataFrame:
+    """The dataset computed from the warehouse, memoised in the result cache."""
+    name = ds.name
     wh = _warehouse(settings)
     t0 = time.perf_counter()
     ctx = Context(wh, {}, _as_of(wh))
     ctx.filters = ds.parse_filters(filters, ctx)
+    store = ResultCache.for_settings(settings) if memo else None
+    scope = memo_scope(wh) if memo else ""
+    key = cache_key(name, ctx.filters, memo=scope)
+    if store is not None and (hit := store.get(key, dataset=name, purpose="memo")) is not None:
+        logger.info("load %s %s: %d rows in %.0f ms (%s, memoised)", name, ctx.filters, len(hit.frame),
+                    (time.perf_counter() - t0) * 1000, prov.of(hit.frame).kind)  # fmt: skip
+        return hit.frame
     frame = ds.build(ctx)
     p = warehouse_provenance(wh, ds.systems)
     prov.attach(frame, p)
@@ -150,6 +176,9 @@ def load(name: str, *, settings: Settings | None = None, **filters: Any) -> pd.D
     frame.attrs["as_of"] = ctx.as_of.isoformat()
     logger.info("load %s %s: %d rows in %.0f ms (%s)", name, ctx.filters, len(frame),
                 (time.perf_counter() - t0) * 1000, p.kind)  # fmt: skip
+    if store is not None:
+        store.put(key, frame, dataset=name, filters=ctx.filters, system="warehouse",
+                  purpose="memo", tag=scope)  # fmt: skip
     return frame
 
 

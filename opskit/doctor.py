@@ -1,21 +1,68 @@
-"""Health checks behind ``opskit doctor``: settings, warehouse, sources.
+"""Health checks behind ``opskit doctor``: settings, warehouse, cache, sources.
 
-Everything returned is safe to print: secrets appear only as "set (hidden)".
+Each configured source (mode ``live`` or ``auto``) is probed with its
+connector's ``check()``: authentication, reachability and read permission, with
+no retries beyond the probe's own. Everything returned is safe to print:
+secrets appear only as "set (hidden)" and check details are redacted.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from opskit.config import SOURCES, SourceMode, load_settings
+from opskit.cache import ResultCache
+from opskit.config import SOURCES, Settings, SourceMode, load_settings
+from opskit.connectors import BaseConnector, connector_from_settings
+from opskit.connectors._redact import redact_text
 from opskit.errors import OpsKitError
 from opskit.warehouse import open_warehouse
 
-__all__ = ["run_checks"]
+__all__ = ["check_source", "run_checks"]
+
+logger = logging.getLogger(__name__)
+
+#: Builds a source's connector from settings (tests inject fake transports here).
+ConnectorFactory = Callable[[str, Settings], BaseConnector]
 
 
-def run_checks() -> dict[str, dict[str, Any]]:
-    """Check settings, the warehouse and each source system.
+def _probe_connector(name: str, settings: Settings) -> BaseConnector:
+    """The connector for a doctor probe: no retries, so an unreachable host fails fast."""
+    return connector_from_settings(name, settings, max_retries=0)
+
+
+def check_source(
+    name: str, settings: Settings, *, connector_factory: ConnectorFactory | None = None
+) -> dict[str, Any]:
+    """Probe one configured source: ``{"ok": bool, "detail": str}`` (secrets redacted).
+
+    Never raises for a source problem: bad settings, rejected credentials,
+    missing permissions and unreachable hosts all come back as ``ok: False``.
+    """
+    src = settings.source(name)
+    secrets = [v.get_secret_value() for _, v in src if hasattr(v, "get_secret_value")]
+    try:
+        with (connector_factory or _probe_connector)(name, settings) as conn:
+            result = conn.check()
+    except OpsKitError as exc:
+        result = {"ok": False, "detail": str(exc)}
+    detail = redact_text(str(result.get("detail", "")), [s for s in secrets if s])
+    logger.debug("doctor: %s check ok=%s", name, result.get("ok"))
+    return {"ok": bool(result.get("ok")), "detail": detail}
+
+
+def run_checks(
+    *, settings: Settings | None = None, connector_factory: ConnectorFactory | None = None
+) -> dict[str, dict[str, Any]]:
+    """Check settings, the warehouse, the cache and each source system.
+
+    Parameters
+    ----------
+    settings
+        Settings to check (default: read them, reporting invalid ones).
+    connector_factory
+        Builds the connectors probed (default: from settings, without retries).
 
     Returns
     -------
@@ -24,10 +71,11 @@ def run_checks() -> dict[str, dict[str, Any]]:
         dict; a section with ``ok: False`` failed.
     """
     report: dict[str, dict[str, Any]] = {}
-    try:
-        settings = load_settings()
-    except OpsKitError as exc:
-        return {"settings": {"ok": False, "error": str(exc)}}
+    if settings is None:
+        try:
+            settings = load_settings()
+        except OpsKitError as exc:
+            return {"settings": {"ok": False, "error": str(exc)}}
     pub = settings.public()
     report["settings"] = {
         "ok": True,
@@ -35,6 +83,7 @@ def run_checks() -> dict[str, dict[str, Any]]:
         "cache_ttl_s": pub["cache_ttl_s"],
         "demo_seed": pub["demo_seed"],
         "allow_writes": pub["allow_writes"],
+        "cache_dir": str(ResultCache.for_settings(settings).root),
     }
     wh = open_warehouse(settings)
     section: dict[str, Any] = {"url": wh.url.split("@")[-1] if "@" in wh.url else wh.url}
@@ -72,5 +121,10 @@ def run_checks() -> dict[str, dict[str, Any]]:
         entry["effective"] = effective
         if mode == SourceMode.LIVE and not src.is_configured:
             entry.update(ok=False, error=f"mode is live but {name} credentials are not configured")
+        elif src.is_configured and mode != SourceMode.DEMO:
+            probe = check_source(name, settings, connector_factory=connector_factory)
+            entry.update(ok=probe["ok"], check=probe["detail"])
+        elif src.is_configured:
+            entry["check"] = "skipped (mode is demo)"
         report[name] = entry
     return report

@@ -77,25 +77,35 @@ def test_describe_documents_filters_and_columns(demo_env: dict[str, str]) -> Non
 
 
 def test_doctor_reports_sources_and_never_prints_secrets(demo_env: dict[str, str]) -> None:
-    secrets = {
-        "OPSKIT_NEWRELIC__API_KEY": "NRAK-TOPSECRET-1",
-        "OPSKIT_NEWRELIC__ACCOUNT_ID": "1234",
-        "OPSKIT_DYNATRACE__API_TOKEN": "dt0c01.TOPSECRET-2",
-        "OPSKIT_DYNATRACE__BASE_URL": "https://abc.dynatrace.example.invalid",
-        "OPSKIT_JIRA__API_TOKEN": "TOPSECRET-3",
-    }
-    out = run(["doctor", "--json"], demo_env | secrets)
-    assert out.returncode == 0, out.stderr
-    assert "TOPSECRET" not in out.stdout + out.stderr
-    report = json.loads(out.stdout)
-    assert report["warehouse"]["ok"] and report["warehouse"]["kind"] == "demo"
-    assert (
-        report["newrelic"]["api_key"] == "set (hidden)"
-        and report["newrelic"]["effective"] == "live"
-    )
-    assert report["conviva"]["effective"] == "demo"
-    verbose = run(["-v", "doctor"], demo_env | secrets)
-    assert "TOPSECRET" not in verbose.stdout + verbose.stderr
+    # Configured sources are probed, so they point at fake servers on 127.0.0.1
+    # that accept the canary credentials (never at the internet).
+    from opskit.connectors import fakes
+
+    nr = fakes.newrelic(api_key="NRAK-TOPSECRET-1", account_id=1234)
+    dt_scopes = fakes.dynatrace().tokens[fakes.DYNATRACE_TOKEN]
+    dt = fakes.dynatrace(tokens={"dt0c01.TOPSECRET-2": dt_scopes})
+    with fakes.serve(nr) as nr_url, fakes.serve(dt) as dt_url:
+        secrets = {
+            "OPSKIT_NEWRELIC__API_KEY": "NRAK-TOPSECRET-1",
+            "OPSKIT_NEWRELIC__ACCOUNT_ID": "1234",
+            "OPSKIT_NEWRELIC__ENDPOINT": f"{nr_url}/graphql",
+            "OPSKIT_DYNATRACE__API_TOKEN": "dt0c01.TOPSECRET-2",
+            "OPSKIT_DYNATRACE__BASE_URL": dt_url,
+            "OPSKIT_JIRA__API_TOKEN": "TOPSECRET-3",
+        }
+        out = run(["doctor", "--json"], demo_env | secrets)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "TOPSECRET" not in out.stdout + out.stderr
+        report = json.loads(out.stdout)
+        assert report["warehouse"]["ok"] and report["warehouse"]["kind"] == "demo"
+        assert (
+            report["newrelic"]["api_key"] == "set (hidden)"
+            and report["newrelic"]["effective"] == "live"
+        )
+        assert report["newrelic"]["ok"] is True and report["dynatrace"]["ok"] is True
+        assert report["conviva"]["effective"] == "demo"
+        verbose = run(["-v", "doctor"], demo_env | secrets)
+        assert "TOPSECRET" not in verbose.stdout + verbose.stderr
 
 
 def test_doctor_fails_when_a_live_source_has_no_credentials(demo_env: dict[str, str]) -> None:

@@ -1,0 +1,42 @@
+"""Service health: alerts line up with the incidents planted in the demo APM series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from opskit.config import Settings
+from opskit.health import service_health
+from opskit.warehouse import Warehouse
+
+
+def test_planted_incidents_are_alerted_on_the_right_service(
+    settings: Settings, demo_path: Path
+) -> None:
+    result = service_health(settings=settings, start="2026-10-27", end="2026-11-01")
+    with Warehouse(f"duckdb://{demo_path}") as wh:
+        truth = wh.table("demo_truth").to_pandas()
+    events = truth[(truth["kind"] == "apm_anomaly") & (truth["name"] != "level_shift")]
+    events = events[events["start"] >= pd.Timestamp("2026-10-27", tz="UTC")]
+    alerts = result.tables["alerts"]
+    slack = pd.Timedelta(minutes=10)
+    found = [
+        (
+            (alerts["entity"] == e.subject)
+            & (alerts["start"] <= e.end + slack)
+            & (alerts["end"] >= e.start - slack)
+        ).any()
+        for e in events.itertuples()
+    ]
+    assert len(found) >= 3
+    assert sum(found) / len(found) >= 0.7
+    frame = result.frame
+    assert list(frame["status"].map({"critical": 0, "degraded": 1, "healthy": 2})) == sorted(
+        frame["status"].map({"critical": 0, "degraded": 1, "healthy": 2})
+    )
+    assert result.provenance.kind == "demo"
+    assert all(f.text().endswith("[demo data]") for f in result.findings)
+    assert "opskit-provenance" in result._repr_html_()
+    spec = result.chart().to_dict()
+    assert "layer" in spec
