@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opskit.datasets import audience, business, ops, pareto
+from opskit.datasets import audience, business, features, kpis, ops, pareto
 from opskit.datasets._registry import Context, Dataset, Filter
 
 __all__ = ["REGISTRY", "SEED_RESOURCES", "Context", "Dataset", "Filter"]
@@ -22,4 +22,7 @@ SEED_RESOURCES = (
 #: Monitoring feeds.
 MONITORING = (ops.apm_health, ops.problems, ops.streaming_qoe)
 
-REGISTRY: dict[str, Dataset] = {d.name: d for d in (*SEED_RESOURCES, *MONITORING)}
+#: Building blocks for analyses and dashboards.
+ANALYTIC = (features.subscriber_months, kpis.kpi_summary)
+
+REGISTRY: dict[str, Dataset] = {d.name: d for d in (*SEED_RESOURCES, *MONITORING, *ANALYTIC)}
