@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["KINDS", "Provenance", "ProvenanceKind", "attach", "combine", "of"]
@@ -141,7 +142,8 @@ def combine(provenances: Iterable[Provenance], *, detail: str = "") -> Provenanc
 
 def attach(frame: pd.DataFrame, prov: Provenance) -> pd.DataFrame:
     """Stamp ``frame`` (in place, and return it) with a provenance column and attrs."""
-    frame[COLUMN] = pd.Categorical([prov.kind] * len(frame), categories=list(KINDS))
+    codes = np.full(len(frame), KINDS.index(prov.kind), dtype=np.int8)
+    frame[COLUMN] = pd.Categorical.from_codes(codes, categories=list(KINDS))
     frame.attrs[ATTR] = prov.to_dict()
     return frame
 
