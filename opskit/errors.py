@@ -10,6 +10,7 @@ argument) raise plain :class:`ValueError` / :class:`TypeError` instead.
     OpsKitError
       ConfigError              missing/invalid settings or credentials
       DatasetError             unknown dataset, filter or filter value
+      ParameterError           an analysis got an invalid parameter
       WarehouseError           the warehouse is missing, empty or unreadable
       ConnectorError           .system .url (redacted) .status_code
         AuthError              401/403
@@ -36,6 +37,7 @@ __all__ = [
     "DatasetError",
     "NotFittedError",
     "OpsKitError",
+    "ParameterError",
     "RateLimitError",
     "ReportError",
     "ReportExecutionError",
@@ -58,6 +60,13 @@ class DatasetError(OpsKitError, LookupError):
     """An unknown dataset, filter or filter value was asked for.
 
     The message always names the valid choices.
+    """
+
+
+class ParameterError(OpsKitError, ValueError):
+    """An analysis was called with an unknown or out-of-range parameter.
+
+    The message names the parameter and the valid values or range.
     """
 
 

@@ -33,6 +33,11 @@ _STEP_MIN = {"1min": 1, "5min": 5, "15min": 15, "1h": 60}
 RECENT = pd.Timedelta(hours=1)
 
 
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def qoe_series(qoe: pd.DataFrame) -> pd.DataFrame:
     """Per-CDN hourly QoE series (plays-weighted) in long format for the detector."""
     d = qoe.assign(
@@ -86,8 +91,8 @@ def service_health(
     """
     apm0 = load("apm_health", settings=settings, resolution="1h", metric="throughput_rpm")
     data_end = apm0["timestamp"].max() + pd.Timedelta(hours=1)
-    end_ts = pd.Timestamp(end, tz="UTC") if end is not None else data_end
-    start_ts = pd.Timestamp(start, tz="UTC") if start is not None else end_ts - pd.Timedelta(days=7)
+    end_ts = _utc(end) if end is not None else data_end
+    start_ts = _utc(start) if start is not None else end_ts - pd.Timedelta(days=7)
     # Detectors learn from history: feed WARMUP before the window, report only inside it.
     filters: dict[str, Any] = {"start": start_ts - WARMUP, "end": end_ts, "resolution": resolution}
     if services:

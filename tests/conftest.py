@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from opskit.config import Settings, load_settings
 from opskit.demo import build_demo
@@ -49,3 +52,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(key)
     monkeypatch.setenv("OPSKIT_HOME", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def opskit_kernel() -> str:
+    """The ``opskit`` Jupyter kernel (registered in this environment if missing)."""
+    try:
+        KernelSpecManager().get_kernel_spec("opskit")
+    except NoSuchKernel:
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "opskit"],
+            check=True,
+            capture_output=True,
+        )
+    return "opskit"

@@ -197,7 +197,7 @@ class Result:
     _chart: Callable[[Result], Any] | None = field(default=None, repr=False)
 
     def chart(self) -> Any:
-        """An Altair chart of the result.
+        """An Altair chart of the result, subtitled with where its numbers came from.
 
         Raises
         ------
@@ -206,7 +206,9 @@ class Result:
         """
         if self._chart is None:
             raise NotImplementedError(f"{self.name} results have no chart")
-        return self._chart(self)
+        from opskit.viz import with_provenance
+
+        return with_provenance(self._chart(self), self.provenance)
 
     def findings_frame(self) -> pd.DataFrame:
         """The findings as a table (one row each, with the generated text)."""

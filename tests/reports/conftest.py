@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat as nbf
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 OK_CELLS = [
     (
@@ -43,19 +40,6 @@ def _write(path: Path, cells: list[tuple[str, list[str]]]) -> None:
     nb.cells = [nbf.v4.new_code_cell(src, metadata={"tags": tags}) for src, tags in cells]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbf.write(nb, path)
-
-
-@pytest.fixture(scope="session")
-def opskit_kernel() -> str:
-    try:
-        KernelSpecManager().get_kernel_spec("opskit")
-    except NoSuchKernel:
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "opskit"],
-            check=True,
-            capture_output=True,
-        )
-    return "opskit"
 
 
 @pytest.fixture()
