@@ -309,12 +309,18 @@ def schedule_list() -> None:
     """Show each scheduled report and its next run (UTC)."""
     from opskit.config import load_settings
     from opskit.reports import load_schedule, next_runs, report_names
+    from opskit.reports.scheduler import STATE_DIR
+    from opskit.reports.state import SchedulerState
 
     home = load_settings().home
     entries = load_schedule(home / "reports" / "schedule.toml", known_reports=report_names(home))
+    state = SchedulerState(home / "reports" / STATE_DIR).read()
     for entry, when in next_runs(entries):
+        last = state.get(entry.key, {})
+        done = f"  last: {last['last_slot'][:16]} {last.get('status')}" if last else ""
         typer.echo(
-            f"{when:%Y-%m-%d %H:%M} UTC  {entry.name:28s} {entry.cron:15s} {entry.parameters or ''}"
+            f"{when:%Y-%m-%d %H:%M} UTC  {entry.key:28s} {entry.cron:15s} "
+            f"{entry.parameters or ''}{done}"
         )
 
 
@@ -333,6 +339,59 @@ def schedule_crontab() -> None:
         __import__("pathlib").Path(sys.executable).parent / "opskit"
     )
     typer.echo("\n".join(crontab_lines(entries, opskit=exe, home=home)))
+
+
+@schedule_app.command("run")
+@_guard
+def schedule_run(
+    once: Annotated[
+        bool, typer.Option("--once", help="run whatever is due, then exit (for cron or CI)")
+    ] = False,
+    schedule_file: Annotated[
+        str | None, typer.Option("--file", help="schedule file (default reports/schedule.toml)")
+    ] = None,
+) -> None:
+    """Run due reports: retries, catch-up once, one run per job at a time.
+
+    With --once: exit 0 when nothing failed, 1 when a job failed, 2 on a bad
+    schedule. Without it: keep running until SIGINT/SIGTERM.
+    """
+    import signal
+    from pathlib import Path
+
+    from opskit.config import load_settings
+    from opskit.reports.scheduler import JobResult, Scheduler
+
+    home = load_settings().home
+    path = Path(schedule_file) if schedule_file else home / "reports" / "schedule.toml"
+
+    def show(r: JobResult) -> None:
+        where = f" -> {r.folder}" if r.folder else ""
+        extra = f" ({r.error})" if r.error else ""
+        if r.missed:
+            extra += f" [{r.missed} older missed slot(s) skipped]"
+        if r.publish:
+            extra += f" [publish: {r.publish.get('status')}]"
+        typer.echo(
+            f"{r.job} @ {r.slot:%Y-%m-%d %H:%M} UTC: {r.status}"
+            f"{f' after {r.attempts} attempt(s)' if r.attempts else ''}{where}{extra}",
+            err=r.is_failure,
+        )
+
+    scheduler = Scheduler(path, home=home, on_result=show)
+    scheduler.entries()  # a bad schedule fails here (exit 2), before anything runs
+    if once:
+        results = scheduler.run_due()
+        if not results:
+            nxt = scheduler.next_due()
+            typer.echo(f"nothing due; next slot {nxt:%Y-%m-%d %H:%M} UTC" if nxt else "no jobs")
+        if any(r.is_failure for r in results):
+            raise typer.Exit(1)
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: scheduler.stop())
+    typer.echo(f"scheduler running ({path}); stop with Ctrl-C or SIGTERM", err=True)
+    scheduler.run_forever()
 
 
 if __name__ == "__main__":  # pragma: no cover

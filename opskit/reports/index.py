@@ -15,6 +15,8 @@ def collect_runs(root: Path) -> list[dict[str, Any]]:
     """Every ``run.json`` under ``root`` (newest first), with its folder."""
     runs = []
     for manifest in root.glob("*/*/*/run.json"):
+        if any(part.startswith(".") for part in manifest.relative_to(root).parts):
+            continue  # a run still being written (.<run-id>.tmp-<pid>), or scheduler state
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):

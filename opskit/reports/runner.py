@@ -5,7 +5,8 @@ Each run folder holds the executed notebook, a code-free HTML page and
 on failure, the failing cell and error). Runs are written to a temporary
 folder and moved into place at the end, so readers never see half a run; a
 failed run never replaces a successful one in the same slot, and
-``reports/<name>/latest.json`` only ever points at a successful run.
+``reports/<name>/latest.json`` (and the ``latest`` symlink) only ever point at a
+successful run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from opskit.config import load_settings
 from opskit.errors import ConfigError, ReportError, ReportExecutionError
-from opskit.reports import export, params
+from opskit.reports import export, layout, params
 from opskit.viz import RENDERER_ENV
 
 __all__ = ["KERNEL", "ReportRun", "notebook_path", "report_names", "run_report"]
@@ -154,7 +155,8 @@ def run_report(
     run_id = run_id or _run_id(values, started)
     root = output_root or home / "reports"
     final = root / name / day / run_id
-    tmp = root / name / day / f".{run_id}.tmp-{os.getpid()}"
+    layout.clean_stale_tmp(root / name)  # left by a run that was killed mid-way
+    tmp = layout.tmp_folder(final)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     out_nb = tmp / f"{name}.ipynb"
@@ -207,6 +209,7 @@ def run_report(
     _write_json(
         root / name / "latest.json", {"run": str(folder.relative_to(root)), **_summary(manifest)}
     )
+    layout.point_latest(root / name, folder)
     logger.info(
         "report %s: %s in %.1f s -> %s", name, manifest["status"], manifest["duration_s"], folder
     )
