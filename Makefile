@@ -1,5 +1,6 @@
 # opskit: two commands after cloning.
-#   make demo   set up .venv, register the kernel, build the demo warehouse, run the main job
+#   make demo   set up .venv, register the kernel, build the demo warehouse, print the
+#               catalog, run every report
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -27,6 +28,8 @@ warehouse: $(STAMP)
 
 demo: kernel warehouse
 	$(BIN)/opskit datasets --rows
+	$(BIN)/opskit report run --all
+	@echo "reports: $(CURDIR)/reports/index.html"
 
 test: kernel
 	$(BIN)/python -m pytest
