@@ -159,7 +159,8 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
     p = prov.of(df)
     out = []
     for r in df.itertuples():
-        if r.is_significant and r.uplift > 0:
+        profitable = not math.isnan(r.roi) and r.roi > 0
+        if r.is_significant and r.uplift > 0 and profitable:
             out.append(
                 Finding(
                     title=f"Scale '{r.name}'",
@@ -175,6 +176,26 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
                         "ROI": (float(r.roi), "") if not math.isnan(r.roi) else (0.0, ""),
                     },
                     root_cause="randomised test shows a real retention effect",
+                    confidence=_confidence(r.treated + r.control, r.p_value),
+                )
+            )
+        elif r.is_significant and r.uplift > 0:
+            out.append(
+                Finding(
+                    title=f"Make '{r.name}' cheaper before scaling it",
+                    where=f"segment {r.segment}",
+                    source="retention_campaigns",
+                    action="keep the offer but cut the cost per contact (cheaper channel or smaller incentive), then re-test",
+                    provenance=p,
+                    impact_usd=float(r.budget_usd - r.revenue_saved_annual_usd),
+                    impact_period="lost on the campaign",
+                    impact_subscribers=float(r.subscribers_saved),
+                    evidence={
+                        "retention uplift": (float(r.uplift), "pct"),
+                        "p-value": (float(r.p_value), "p"),
+                        "ROI": (float(r.roi), ""),
+                    },
+                    root_cause="it works, but saved revenue does not cover its cost",
                     confidence=_confidence(r.treated + r.control, r.p_value),
                 )
             )
