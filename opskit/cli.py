@@ -394,5 +394,19 @@ def schedule_run(
     scheduler.run_forever()
 
 
+@app.command("mcp")
+@_guard
+def mcp_serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="streamable HTTP on 127.0.0.1 instead of stdio")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="HTTP port (with --http)")] = 8765,
+) -> None:
+    """Serve datasets and analyses to AI assistants over MCP (stdio by default)."""
+    from opskit.mcpserver import serve
+
+    serve("streamable-http" if http else "stdio", port=port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,25 @@
+"""Tool responses are replayed from memory, but a live answer never is."""
+
+from __future__ import annotations
+
+import pytest
+
+from opskit.config import Settings
+from opskit.mcpserver._runtime import Runtime
+
+
+@pytest.mark.parametrize(("kind", "computed"), [("demo", 1), ("cache", 1), ("live", 2)])
+def test_repeat_call_is_memoised_unless_live(settings: Settings, kind: str, computed: int) -> None:
+    runtime = Runtime(settings)
+    calls: list[int] = []
+
+    def compute() -> dict[str, object]:
+        calls.append(1)
+        return {"data": kind, "n": len(calls)}
+
+    first = runtime.memoised("tool", {"a": 1}, compute)
+    again = runtime.memoised("tool", {"a": 1}, compute)
+    assert len(calls) == computed and first["n"] == 1
+    assert again["n"] == computed
+    runtime.memoised("tool", {"a": 2}, compute)  # other arguments: computed
+    assert len(calls) == computed + 1
