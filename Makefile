@@ -1,6 +1,6 @@
 # opskit: two commands after cloning.
 #   make demo   set up .venv, register the kernel, build the demo warehouse, print the
-#               catalog, run every report
+#               catalog, run every report, then serve the dashboards (Ctrl-C stops)
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCALE  ?= 1.0
 
-.PHONY: demo test setup kernel warehouse bench lint clean
+.PHONY: demo test setup kernel warehouse bench lint clean dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ demo: kernel warehouse
 	$(BIN)/opskit datasets --rows
 	$(BIN)/opskit report run --all
 	@echo "reports: $(CURDIR)/reports/index.html"
+	$(MAKE) dashboard
+
+# Voila dashboards on 127.0.0.1 (prints their URLs; Ctrl-C stops). PORT=8866 by default.
+PORT ?= 8866
+dashboard: kernel
+	$(BIN)/opskit dashboard --port $(PORT)
 
 test: kernel
 	$(BIN)/python -m pytest

@@ -408,5 +408,27 @@ def mcp_serve(
     serve("streamable-http" if http else "stdio", port=port)
 
 
+@app.command()
+@_guard
+def dashboard(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8866,
+    warm: Annotated[
+        bool, typer.Option("--warm/--no-warm", help="warm every one-filter view in the background")
+    ] = True,
+) -> None:
+    """Serve the Voila dashboards on 127.0.0.1 (precomputes what is slow first)."""
+    from opskit.dashboard import dashboard_urls, precompute, serve
+
+    precompute(log=typer.echo)
+    proc = serve(port=port, warm_grid=warm)
+    for name, url in dashboard_urls(port).items():
+        typer.echo(f"{name}: {url}")
+    try:
+        raise typer.Exit(proc.wait())
+    except KeyboardInterrupt:
+        proc.terminate()
+        raise typer.Exit(proc.wait()) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -51,7 +51,8 @@ def pareto_chart(data: pd.DataFrame, *, target: float, noun: str, what: str, tit
 
     x = alt.X(
         "item:N",
-        sort=alt.EncodingSortField("order"),
+        # An explicit order: Vega-Lite drops field-based sorts when layers share the axis.
+        sort=data.sort_values("order")["item"].astype(str).tolist(),
         title=noun,
         axis=alt.Axis(labelAngle=-40, labelLimit=140),
     )

@@ -1,0 +1,132 @@
+"""Fixtures for the dashboard browser tests: a Voila server and Debian's Chromium.
+
+The tests drive ``/usr/bin/chromium`` through Playwright's Python package (no
+browser is ever downloaded). Without either they skip with a reason, unless
+``OPSKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a skip becomes a failure.
+Every request that does not go to 127.0.0.1 is aborted and recorded; a test that
+triggered one fails (the dashboards must work with no internet access).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opskit.config import load_settings
+from opskit.dashboard import dashboard_urls, precompute, serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = Path(os.environ.get("OPSKIT_ARTIFACTS", Path(__file__).parent / "artifacts"))
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium, or a skip (a failure when OPSKIT_REQUIRE_BROWSER=1)."""
+    reason = _missing_browser()
+    if reason is not None:
+        if os.environ.get("OPSKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        pytest.skip(f"dashboard browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def voila(
+    browser: Any, demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """Voila on 127.0.0.1 serving the dashboards on the test warehouse; yields their URLs."""
+    settings = load_settings()
+    precompute(settings=settings)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with log.open("wb") as out:
+        proc = serve(port=port, settings=settings, warm_grid=False, output=out)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"Voila did not start: {log.read_text()[-2000:]}")
+                    time.sleep(0.5)
+            yield dashboard_urls(port)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except Exception:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context whose non-loopback requests are aborted (and fail the test)."""
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(LOCAL):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    ctx.route("**/*", guard)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.opskit_errors = errors
+    yield pg
+    ctx.close()
+    assert not blocked, f"the dashboard tried to reach the internet: {blocked}"
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture()
+def screenshot() -> Any:
+    """``screenshot(page, name)``: a full-page PNG in the artifacts folder (returns its path)."""
+
+    def shoot(pg: Any, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
