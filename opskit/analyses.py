@@ -123,12 +123,7 @@ def analyze_churn_root_cause(
     filters: dict[str, Any] = {}
     scope = "all subscribers"
     if cohort is not None:
-        valid = cohorts["cohort_id"].tolist()
-        if cohort not in valid:
-            top = ", ".join(cohorts.loc[cohorts["is_at_risk"], "cohort_id"].head(8)) or ", ".join(
-                valid[:8]
-            )
-            raise ParameterError(f"unknown cohort {cohort!r}; at-risk cohorts include: {top}")
+        _check_cohort(cohorts, cohort)
         plan, region, _ = cohort.split("|")
         filters = {"plan": plan, "region": region}
         scope = f"cohort {cohort}"
@@ -189,6 +184,16 @@ def analyze_churn_root_cause(
         },
         _chart=lambda r: effects.chart(),
     )
+
+
+def _check_cohort(cohorts: pd.DataFrame, cohort: str) -> None:
+    """Raise :class:`ParameterError` naming at-risk cohorts if ``cohort`` is unknown."""
+    valid = cohorts["cohort_id"].tolist()
+    if cohort not in valid:
+        top = ", ".join(cohorts.loc[cohorts["is_at_risk"], "cohort_id"].head(8)) or ", ".join(
+            valid[:8]
+        )
+        raise ParameterError(f"unknown cohort {cohort!r}; at-risk cohorts include: {top}")
 
 
 def _start(settings: Settings | None, days: int) -> pd.Timestamp:
@@ -510,15 +515,10 @@ def generate_retention_campaign(
         (past campaigns' measured uplift); findings: expected saves with interval, ROI.
     """
     cohorts = load("churn_signals", settings=settings, min_subscribers=0)
-    valid = cohorts["cohort_id"].tolist()
     if cohort == "top":
         ranked = cohorts[cohorts["is_at_risk"]] if cohorts["is_at_risk"].any() else cohorts
         cohort = str(ranked["cohort_id"].iloc[0])  # sorted by revenue at risk
-    if cohort not in valid:
-        top = ", ".join(cohorts.loc[cohorts["is_at_risk"], "cohort_id"].head(8)) or ", ".join(
-            valid[:8]
-        )
-        raise ParameterError(f"unknown cohort {cohort!r}; at-risk cohorts include: {top}")
+    _check_cohort(cohorts, cohort)
     plan_name, region, tenure = cohort.split("|")
     months = load(
         "subscriber_months", settings=settings, start=_start(settings, 180), region=region

@@ -20,6 +20,7 @@ from opskit.analytics.anomaly.chart import anomaly_chart
 from opskit.analytics.anomaly.evaluate import alert_runs
 from opskit.catalog import load
 from opskit.config import Settings
+from opskit.provenance import utc_timestamp
 
 __all__ = ["ALERT_SCORE", "qoe_series", "service_health"]
 
@@ -31,11 +32,6 @@ _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 _STEP_MIN = {"1min": 1, "5min": 5, "15min": 15, "1h": 60}
 #: An alert this close to the window end makes a service "critical" (it is happening now).
 RECENT = pd.Timedelta(hours=1)
-
-
-def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def qoe_series(qoe: pd.DataFrame) -> pd.DataFrame:
@@ -91,8 +87,8 @@ def service_health(
     """
     apm0 = load("apm_health", settings=settings, resolution="1h", metric="throughput_rpm")
     data_end = apm0["timestamp"].max() + pd.Timedelta(hours=1)
-    end_ts = _utc(end) if end is not None else data_end
-    start_ts = _utc(start) if start is not None else end_ts - pd.Timedelta(days=7)
+    end_ts = utc_timestamp(end) if end is not None else data_end
+    start_ts = utc_timestamp(start) if start is not None else end_ts - pd.Timedelta(days=7)
     # Detectors learn from history: feed WARMUP before the window, report only inside it.
     filters: dict[str, Any] = {"start": start_ts - WARMUP, "end": end_ts, "resolution": resolution}
     if services:

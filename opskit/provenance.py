@@ -17,13 +17,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["KINDS", "Provenance", "ProvenanceKind", "attach", "combine", "of"]
+__all__ = ["KINDS", "Provenance", "ProvenanceKind", "attach", "combine", "of", "utc_timestamp"]
 
 ProvenanceKind = Literal["demo", "cache", "live"]
 #: Ordered weakest first; the categorical column uses this order.
 KINDS: tuple[ProvenanceKind, ...] = ("demo", "cache", "live")
 ATTR = "provenance"
 COLUMN = "provenance"
+
+
+def utc_timestamp(value: str | datetime | pd.Timestamp) -> pd.Timestamp:
+    """``value`` as a UTC :class:`pandas.Timestamp` (naive values are taken as UTC)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _utc(ts: datetime) -> datetime:

@@ -9,13 +9,9 @@ import pandas as pd
 from opskit import provenance as prov
 from opskit.analytics.topics.core import TopicsResult, find_topics
 from opskit.config import Settings
+from opskit.provenance import utc_timestamp
 
 __all__ = ["topics_from_warehouse"]
-
-
-def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def topics_from_warehouse(
@@ -47,9 +43,9 @@ def topics_from_warehouse(
     with open_warehouse(settings) as wh:
         tickets = wh.table("complaints")
         if start is not None:
-            tickets = tickets.filter(tickets.created_at >= _utc(start))
+            tickets = tickets.filter(tickets.created_at >= utc_timestamp(start))
         if end is not None:
-            tickets = tickets.filter(tickets.created_at < _utc(end))
+            tickets = tickets.filter(tickets.created_at < utc_timestamp(end))
         frame = tickets.order_by("ticket_id").to_pandas()
         subs = wh.table("subscriptions")
         cancels = (
