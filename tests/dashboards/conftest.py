@@ -41,7 +41,7 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the sync API keeps an event loop running: close it with the module
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium, or a skip (a failure when OPSKIT_REQUIRE_BROWSER=1)."""
     reason = _missing_browser()
@@ -63,7 +63,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def voila(
     browser: Any, demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
