@@ -92,6 +92,7 @@ _DRIVER_TO_IMPACT = {
     "content_gap": "content_gap",
 }
 _MAX_MODEL_ROWS = 120_000
+_CAMPAIGN_MODEL_ROWS = 30_000
 
 
 @_validated
@@ -525,8 +526,8 @@ def generate_retention_campaign(
     )
     last = months["month"].max()
     train = months[months["month"] < last]
-    if len(train) > _MAX_MODEL_ROWS:
-        train = train.sample(_MAX_MODEL_ROWS, random_state=0)
+    if len(train) > _CAMPAIGN_MODEL_ROWS:  # ranking one cohort needs less data than driver effects
+        train = train.sample(_CAMPAIGN_MODEL_ROWS, random_state=0)
     features = [
         c for c in months.columns if c not in ("subscriber_id", "month", "churned", "provenance")
     ]
