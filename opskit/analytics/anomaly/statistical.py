@@ -28,7 +28,28 @@ def _z(values: np.ndarray, center: np.ndarray, scale: np.ndarray, floor: np.ndar
         return np.asarray((values - center) / scale, dtype=float)
 
 
-class ZScoreDetector(BaseDetector):
+class _WindowDetector(BaseDetector):
+    """Shared parameters of the rolling-window detectors: ``window``, ``min_periods``, ``threshold``."""
+
+    _param_names = ("window", "min_periods", "threshold")
+    window: int
+    min_periods: int | None
+
+    def __init__(
+        self,
+        *,
+        window: int = 200,
+        min_periods: int | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        super().__init__(window=window, min_periods=min_periods, threshold=threshold)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_common(self)
+
+
+class ZScoreDetector(_WindowDetector):
     """Rolling z-score: distance from the mean of the previous ``window`` points.
 
     Detects: spikes and dips in a series without strong seasonality, and the first
@@ -61,22 +82,6 @@ class ZScoreDetector(BaseDetector):
     """
 
     name = "zscore"
-    _param_names = ("window", "min_periods", "threshold")
-    window: int
-    min_periods: int | None
-
-    def __init__(
-        self,
-        *,
-        window: int = 200,
-        min_periods: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> None:
-        super().__init__(window=window, min_periods=min_periods, threshold=threshold)
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_common(self)
 
     def _history(self) -> int:
         return int(self.window)
@@ -89,7 +94,7 @@ class ZScoreDetector(BaseDetector):
         return Core(log_p_two_sided(z), mean, std)
 
 
-class MADDetector(BaseDetector):
+class MADDetector(_WindowDetector):
     """Robust rolling z-score from the median and median absolute deviation (MAD).
 
     Detects: spikes and dips in noisy series whose past contains outliers (the median and
@@ -125,22 +130,6 @@ class MADDetector(BaseDetector):
     """
 
     name = "mad"
-    _param_names = ("window", "min_periods", "threshold")
-    window: int
-    min_periods: int | None
-
-    def __init__(
-        self,
-        *,
-        window: int = 200,
-        min_periods: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> None:
-        super().__init__(window=window, min_periods=min_periods, threshold=threshold)
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_common(self)
 
     def _history(self) -> int:
         return 2 * int(self.window)
@@ -161,7 +150,7 @@ class MADDetector(BaseDetector):
         return Core(log_p_two_sided(z), med, scale)
 
 
-class IQRDetector(BaseDetector):
+class IQRDetector(_WindowDetector):
     """Interquartile-range fences over the previous ``window`` points.
 
     Detects: values far outside the bulk of recent values (Tukey-style outliers), robust
@@ -196,22 +185,6 @@ class IQRDetector(BaseDetector):
     """
 
     name = "iqr"
-    _param_names = ("window", "min_periods", "threshold")
-    window: int
-    min_periods: int | None
-
-    def __init__(
-        self,
-        *,
-        window: int = 200,
-        min_periods: int | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> None:
-        super().__init__(window=window, min_periods=min_periods, threshold=threshold)
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_common(self)
 
     def _history(self) -> int:
         return int(self.window)
