@@ -377,6 +377,18 @@ class ResultCache:
         if entry is not None:
             (folder / entry.data_file).unlink(missing_ok=True)
 
+    def prune(self, dataset: str, *, purpose: Purpose, keep: int) -> int:
+        """Keep the ``keep`` most recently written entries of ``dataset``; return how many went.
+
+        For memo results keyed by content (a new live fetch gives a new key), so the
+        store does not grow with every fetch.
+        """
+        folder = self._folder(purpose, dataset)
+        metas = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for meta in metas[keep:]:
+            self.remove(meta.stem, purpose=purpose, dataset=dataset)
+        return max(len(metas) - keep, 0)
+
     def clear(self, dataset: str | None = None, *, purpose: Purpose | None = None) -> int:
         """Delete entries (all, or of one dataset and/or purpose); return how many."""
         n = 0

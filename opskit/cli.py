@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
@@ -241,8 +243,16 @@ def report_run(
     logical_date: Annotated[
         str | None, typer.Option("--date", help="logical date YYYY-MM-DD")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=0, help="reports run at once (0: one per CPU, at most 4)"),
+    ] = 0,
+    output: Annotated[
+        Path | None, typer.Option(help="reports folder (default <home>/reports)")
+    ] = None,
 ) -> None:
     """Run report notebook(s): exit 0 ok, 1 a cell failed, 2 bad parameters, 3 kernel/timeout."""
+    from concurrent.futures import ThreadPoolExecutor
     from datetime import date as date_cls
 
     from opskit.config import load_settings
@@ -252,26 +262,35 @@ def report_run(
     if run_all == (name is not None):
         raise _fail("give a report name or --all (not both)", 2)
     home = load_settings().home
+    root = output or home / "reports"
     names = report_names(home) if run_all else [str(name)]
     try:
         day = date_cls.fromisoformat(logical_date) if logical_date else None
     except ValueError:
         raise _fail(f"--date must be YYYY-MM-DD, got {logical_date!r}", 2) from None
-    worst = 0
-    for n in names:
+    values = _report_params(param or [])
+
+    def one(n: str) -> int:
+        """Run one report, print one line; return its exit code."""
         try:
-            run = run_report(n, _report_params(param or []), run_id=run_id, logical_date=day)
+            run = run_report(n, values, run_id=run_id, logical_date=day, output_root=root)
             typer.echo(f"{n}: succeeded in {run.manifest['duration_s']:.1f} s -> {run.html}")
+            return 0
         except ConfigError as exc:
             typer.echo(f"error: {exc}", err=True)
-            worst = max(worst, 2)
+            return 2
         except ReportExecutionError as exc:
             typer.echo(f"{n}: FAILED: {exc} (notebook: {exc.output_path})", err=True)
-            worst = max(worst, 1 if exc.cell_index is not None else 3)
+            return 1 if exc.cell_index is not None else 3
         except ReportError as exc:
             typer.echo(f"error: {exc}", err=True)
-            worst = max(worst, 3)
-    index = build_index(home / "reports")
+            return 3
+
+    workers = jobs or min(os.cpu_count() or 1, 4)
+    # Each report runs in its own kernel process; threads only wait on them.
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(names)))) as pool:
+        worst = max(pool.map(one, names), default=0)
+    index = build_index(root)
     typer.echo(f"index: {index}")
     if worst:
         raise typer.Exit(worst)

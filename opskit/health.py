@@ -8,9 +8,11 @@ they look. Each alert is a finding with its evidence.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from opskit import provenance as prov
@@ -18,8 +20,9 @@ from opskit.analytics._result import Finding, Result
 from opskit.analytics.anomaly import detect
 from opskit.analytics.anomaly.chart import anomaly_chart
 from opskit.analytics.anomaly.evaluate import alert_runs
+from opskit.cache import ResultCache, cache_key, code_fingerprint
 from opskit.catalog import load
-from opskit.config import Settings
+from opskit.config import Settings, load_settings
 from opskit.provenance import utc_timestamp
 
 __all__ = ["ALERT_SCORE", "qoe_series", "service_health"]
@@ -30,6 +33,8 @@ ALERT_SCORE = 0.6
 WARMUP = pd.Timedelta(days=7)
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 _STEP_MIN = {"1min": 1, "5min": 5, "15min": 15, "1h": 60}
+#: Detector outputs kept in the memo store (each a few MB; one per distinct input).
+SCANS_KEPT = 8
 #: An alert this close to the window end makes a service "critical" (it is happening now).
 RECENT = pd.Timedelta(hours=1)
 
@@ -62,6 +67,7 @@ def service_health(
     method: str = "auto",
     include_qoe: bool = True,
     settings: Settings | None = None,
+    cache: bool = True,
 ) -> Result:
     """Detect anomalies in every APM (and QoE) series and summarise health per service.
 
@@ -77,6 +83,10 @@ def service_health(
         Anomaly method (``auto`` = ensemble).
     include_qoe
         Also scan hourly per-CDN rebuffering and start-failure series.
+    cache
+        Reuse the detector output stored for exactly the same input series, method and
+        detector code (``False`` scans afresh). The scan is the slow part (about 1 s
+        for 68 series); the report, the dashboard and an analyst asking again share it.
 
     Returns
     -------
@@ -102,7 +112,7 @@ def service_health(
         provs.append(prov.of(qoe))
     series = pd.concat(frames, ignore_index=True)
     series.attrs["provenance"] = prov.combine(provs).to_dict()
-    anomalies = detect(series, method, by=["entity", "metric"])
+    anomalies = _scan(series, method, settings=settings, cache=cache)
     anomalies = anomalies[anomalies["timestamp"] >= start_ts].reset_index(drop=True)
     flagged = anomalies.assign(is_anomaly=anomalies["score"] >= ALERT_SCORE)
     alerts = alert_runs(flagged, by=["entity", "metric"])
@@ -130,43 +140,69 @@ def service_health(
     return result
 
 
+def _scan(
+    series: pd.DataFrame, method: str, *, settings: Settings | None, cache: bool
+) -> pd.DataFrame:
+    """``detect`` over every entity/metric series, memoised by the series' content."""
+    if not cache:
+        return detect(series, method, by=["entity", "metric"])
+    content = pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes()
+    digest = hashlib.sha256(content).hexdigest()[:32]
+    code = code_fingerprint()  # covers the anomaly engine
+    key = cache_key("health_scan", {"method": method, "series": digest}, code=code)
+    store = ResultCache.for_settings(settings or load_settings())
+    hit = store.get(key, dataset="health_scan", purpose="memo")
+    if hit is not None:
+        # Same numbers, but this call's provenance (a new live fetch of equal data is fresher).
+        return prov.attach(hit.frame, prov.Provenance.from_dict(series.attrs[prov.ATTR]))
+    anomalies = detect(series, method, by=["entity", "metric"])
+    store.put(key, anomalies, dataset="health_scan", filters={"method": method, "series": digest},
+              system="opskit", purpose="memo", tag=code)  # fmt: skip
+    store.prune("health_scan", purpose="memo", keep=SCANS_KEPT)
+    return anomalies
+
+
 def _summarise(
     alerts: pd.DataFrame, problems: pd.DataFrame, flagged: pd.DataFrame, end: pd.Timestamp
 ) -> pd.DataFrame:
     """Status: ``critical`` with an open problem or an alert in the last hour,
     ``degraded`` with any alert in the window, else ``healthy``."""
-    entities = sorted(flagged["entity"].unique())
-    rows = []
-    for e in entities:
-        a = alerts[alerts["entity"] == e] if len(alerts) else alerts
-        sev = (
-            flagged.loc[(flagged["entity"] == e) & flagged["is_anomaly"], "severity"]
-            .dropna()
-            .astype(str)
-        )
-        worst = max(sev, key=lambda s: _SEVERITY_RANK.get(s, -1)) if len(sev) else "none"
-        n_prob = int((problems["entity"] == e).sum()) if len(problems) else 0
-        open_prob = (
-            int(((problems["entity"] == e) & (problems["status"] == "OPEN")).sum())
-            if len(problems)
-            else 0
-        )
-        recent = bool(len(a)) and a["end"].max() >= end - RECENT
-        status = "critical" if open_prob or recent else "degraded" if len(a) else "healthy"
-        rows.append(
-            {
-                "entity": e,
-                "kind": "cdn" if e.startswith("cdn:") else "service",
-                "alerts": len(a),
-                "metrics_alerting": int(a["metric"].nunique()) if len(a) else 0,
-                "worst_severity": worst,
-                "last_alert": a["end"].max() if len(a) else pd.NaT,
-                "problems": n_prob,
-                "open_problems": open_prob,
-                "status": status,
-            }
-        )
-    df = pd.DataFrame(rows)
+    entities = pd.Index(sorted(flagged["entity"].unique()), name="entity")
+    by_alert = alerts.groupby("entity").agg(
+        alerts=("metric", "size"), metrics_alerting=("metric", "nunique"), last_alert=("end", "max")
+    ).reindex(entities)  # fmt: skip
+    hot = flagged.loc[flagged["is_anomaly"].fillna(False).astype(bool) & flagged["severity"].notna(),
+                      ["entity", "severity"]]  # fmt: skip
+    worst = (
+        hot.assign(rank=hot["severity"].astype(str).map(_SEVERITY_RANK))
+        .groupby("entity")["rank"]
+        .max()
+    )
+    names = {v: k for k, v in _SEVERITY_RANK.items()}
+    if len(problems):
+        counts = problems.assign(open=problems["status"] == "OPEN").groupby("entity")
+        n_prob = counts.size().reindex(entities, fill_value=0)
+        open_prob = counts["open"].sum().reindex(entities, fill_value=0)
+    else:
+        n_prob = open_prob = pd.Series(0, index=entities)
+    n_alerts = by_alert["alerts"].fillna(0).astype(int)
+    recent = by_alert["last_alert"].notna() & (by_alert["last_alert"] >= end - RECENT)
+    status = np.where(
+        open_prob.gt(0) | recent, "critical", np.where(n_alerts > 0, "degraded", "healthy")
+    )
+    df = pd.DataFrame(
+        {
+            "entity": entities,
+            "kind": np.where(entities.str.startswith("cdn:"), "cdn", "service"),
+            "alerts": n_alerts.to_numpy(),
+            "metrics_alerting": by_alert["metrics_alerting"].fillna(0).astype(int).to_numpy(),
+            "worst_severity": worst.reindex(entities).map(names).fillna("none").to_numpy(),
+            "last_alert": pd.to_datetime(by_alert["last_alert"], utc=True).array,
+            "problems": n_prob.astype(int).to_numpy(),
+            "open_problems": open_prob.astype(int).to_numpy(),
+            "status": status,
+        }
+    )
     order = {"critical": 0, "degraded": 1, "healthy": 2}
     return df.sort_values(["status", "alerts", "entity"], key=lambda s: s.map(order) if s.name == "status" else s,
                           ascending=[True, False, True], ignore_index=True)  # fmt: skip

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pytest
 
+from opskit import health
 from opskit.config import Settings
 from opskit.health import service_health
 from opskit.warehouse import Warehouse
@@ -40,3 +43,27 @@ def test_planted_incidents_are_alerted_on_the_right_service(
     assert "opskit-provenance" in result._repr_html_()
     spec = result.chart().to_dict()
     assert "layer" in spec
+
+
+def test_the_scan_is_reused_for_the_same_input_and_redone_for_new_input(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = {"start": "2026-10-29", "end": "2026-10-31", "settings": settings}
+    first = service_health(**window)
+    calls: list[int] = []
+    real_detect = health.detect
+
+    def counting_detect(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        calls.append(1)
+        return real_detect(*args, **kwargs)
+
+    monkeypatch.setattr(health, "detect", counting_detect)
+    again = service_health(**window)
+    assert calls == []  # read from the memo store
+    pd.testing.assert_frame_equal(again.tables["anomalies"], first.tables["anomalies"])
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    assert again.provenance == first.provenance
+    service_health(**window, cache=False)
+    assert calls == [1]
+    service_health(start="2026-10-29", end="2026-10-30 12:00", settings=settings)
+    assert calls == [1, 1]  # other series: scanned

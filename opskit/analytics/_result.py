@@ -102,7 +102,9 @@ class Finding:
     @property
     def period_phrase(self) -> str:
         p = self.impact_period
-        return p if p.split(" ", 1)[0] in ("per", "over", "in", "for", "spent", "lost") else f"per {p}"
+        return (
+            p if p.split(" ", 1)[0] in ("per", "over", "in", "for", "spent", "lost") else f"per {p}"
+        )
 
     @property
     def impact_score(self) -> float:

@@ -21,6 +21,8 @@ PLANS = ("ad_supported", "ad_free", "annual")
 PLAN_SHARE = (0.45, 0.38, 0.17)
 #: Monthly list price in USD (annual is billed yearly: 119.99 / 12).
 PLAN_PRICE = {"ad_supported": 7.99, "ad_free": 12.99, "annual": 119.99 / 12}
+
+
 @dataclass(frozen=True)
 class PriceIncrease:
     """The planted list-price rise: ``plan`` goes ``old -> new`` from month ``effective_month``."""

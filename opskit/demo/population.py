@@ -225,10 +225,7 @@ def simulate(
             "inactive": prev["inactive"][idx],
             "payment_failed": prev["payment_failed"][idx],
             "complaint": prev["complaint"][idx],
-            "price_increase": (
-                (plan[idx] == price_plan)
-                & PRICE_INCREASE.exposed(m)
-            ).astype(float),
+            "price_increase": ((plan[idx] == price_plan) & PRICE_INCREASE.exposed(m)).astype(float),
             "content_gap": np.array([droughts[GENRES[g]][m] for g in range(len(GENRES))])[
                 genre[idx]
             ].astype(float),
@@ -330,9 +327,7 @@ def simulate(
             )
         )
 
-        price_exposed = (plan == price_plan) & (
-            PRICE_INCREASE.exposed(m)
-        )
+        price_exposed = (plan == price_plan) & (PRICE_INCREASE.exposed(m))
         logit = -4.1 + 0.35 * np.minimum(reb_pct, 10) + 1.6 * payfail + 0.9 * price_exposed
         comp = np.zeros(n, dtype=bool)
         comp[alive] = rng.random(len(alive)) < frac / (1 + np.exp(-logit[alive]))

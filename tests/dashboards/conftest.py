@@ -41,7 +41,8 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")  # the sync API keeps an event loop running: close it with the module
+# The sync API keeps an event loop running: close it with the module.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium, or a skip (a failure when OPSKIT_REQUIRE_BROWSER=1)."""
     reason = _missing_browser()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hybrid_support import MakeSettings
 
 from opskit.config import Settings, load_settings
-
-MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from opskit.config import Settings
 from opskit.connectors import BaseConnector, connector_from_settings, fakes
+
+#: The ``make_settings`` fixture: settings for a fresh project home, with overrides.
+MakeSettings = Callable[..., Settings]
 
 #: A window inside the demo warehouse's data (which ends 2026-11-01).
 WINDOW = {"start": "2026-10-31T00:00Z", "end": "2026-10-31T06:00Z"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import MakeSettings
+from hybrid_support import MakeSettings
 
 from opskit import provenance as prov
 from opskit.cache import ResultCache, cache_key
@@ -130,3 +130,16 @@ def test_freshest_ignores_ttl(tmp_path: Path) -> None:
     hit = store.freshest("problems", "k")
     assert hit is not None and hit.entry.fetched_at == old
     assert store.freshest("problems").entry.key == "k"  # type: ignore[union-attr]
+
+
+def test_prune_keeps_only_the_newest_entries(tmp_path: Path) -> None:
+    store = ResultCache(tmp_path)
+    for i in range(5):
+        store.put(
+            f"k{i}", _frame(i, 10), dataset="scan", filters={}, system="opskit", purpose="memo"
+        )
+    assert store.prune("scan", purpose="memo", keep=2) == 3
+    kept = sorted(e.key for e in store.entries("scan", purpose="memo"))
+    assert kept == ["k3", "k4"]
+    assert len(list((tmp_path / "memo" / "scan").glob("*.parquet"))) == 2
+    assert store.prune("scan", purpose="memo", keep=2) == 0

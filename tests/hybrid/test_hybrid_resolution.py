@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from conftest import MakeSettings
-from hybrid_support import APM, CANARY, FakeFactory, newrelic_settings
+from hybrid_support import APM, CANARY, FakeFactory, MakeSettings, newrelic_settings
 
 from opskit import provenance as prov
 from opskit import sources

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-from conftest import MakeSettings
-from hybrid_support import CANARY, FakeFactory, newrelic_settings
+from hybrid_support import CANARY, FakeFactory, MakeSettings, newrelic_settings
 
 from opskit import provenance as prov
 from opskit.catalog import load

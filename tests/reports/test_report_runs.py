@@ -104,3 +104,15 @@ def test_cli_exit_codes_distinguish_cell_failures_from_bad_parameters(report_hom
     assert failed.returncode == 1 and "planted failure" in failed.stderr
     listing = _cli(["report", "list"], report_home)
     assert "weekly: days: int = 7" in listing.stdout
+
+
+def test_run_all_in_parallel_writes_every_report_and_one_index(
+    report_home: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "elsewhere"
+    done = _cli(["report", "run", "--all", "--jobs", "2", "--output", str(out)], report_home)
+    assert done.returncode == 1  # "broken" fails; "weekly" still runs and is indexed
+    assert "weekly: succeeded" in done.stdout and "broken: FAILED" in done.stderr
+    statuses = {r["name"]: r["status"] for r in collect_runs(out)}
+    assert statuses == {"weekly": "succeeded", "broken": "failed"}
+    assert (out / "index.html").exists() and not (report_home / "reports").exists()

@@ -29,8 +29,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from opskit import provenance as prov
 from opskit.analytics.anomaly._base import BaseDetector
 from opskit.analytics.anomaly._frame import (
     DEFAULT_THRESHOLD,
@@ -184,18 +186,18 @@ def detect(
     get_detector(method, **params)  # fail fast on bad method/params
     if not keys:
         return get_detector(method, **params).fit_detect(data)
-    parts = []
+    parts, labels = [], []
     for key, group in data.groupby(keys, sort=True, observed=True, dropna=False):
         series = as_series(group)
-        series.attrs = dict(data.attrs)
-        out = get_detector(method, **params).fit_detect(series)
-        values = key if isinstance(key, tuple) else (key,)
-        for col, val in zip(reversed(keys), reversed(values), strict=True):
-            out.insert(0, col, val)
+        # Parts carry no attrs (pandas deep-copies attrs on every operation) and are
+        # validated with the whole below, once.
+        series.attrs = {}
+        out = get_detector(method, **params).fit(series)._detect(series, validate=False)
         logger.debug(
             "detected %s over %d points: %d flagged", key, len(out), int(out.is_anomaly.sum())
         )
         parts.append(out)
+        labels.append(key if isinstance(key, tuple) else (key,))
     if not parts:
         empty = get_detector(method, **params).fit_detect(
             pd.Series([], dtype=float, index=pd.DatetimeIndex([]))
@@ -203,6 +205,16 @@ def detect(
         for col in reversed(keys):
             empty.insert(0, col, pd.Series([], dtype=data[col].dtype))
         return empty
-    result = pd.concat(parts, ignore_index=True)
-    result.attrs = dict(parts[0].attrs)
+    body = pd.concat(parts, ignore_index=True)
+    sizes = np.array([len(p) for p in parts])
+    key_columns = {
+        col: pd.Series(np.repeat(np.array([lab[i] for lab in labels], dtype=object), sizes)).astype(
+            data[col].dtype
+        )
+        for i, col in enumerate(keys)
+    }
+    result = pd.concat([pd.DataFrame(key_columns), body], axis=1)
+    raw = data.attrs.get(prov.ATTR)
+    if raw is not None:
+        prov.attach(result, prov.Provenance.from_dict(raw))
     return validate_frame(result)

@@ -166,7 +166,11 @@ class BaseDetector:
             The fitted detector.
         """
         self._check_params()
-        series = as_series(data)
+        return self._fit_series(as_series(data))
+
+    def _fit_series(self, series: pd.Series) -> Self:
+        """:meth:`fit` on a series :func:`as_series` already checked (ensemble members)."""
+        self._check_params()
         valid = series[series.notna()]
         self.resolution_ = _resolution(valid.to_numpy())
         self._fit_core(valid)
@@ -217,6 +221,9 @@ class BaseDetector:
         AnomalyFrame
             Validated by :class:`~opskit.analytics.anomaly.AnomalyFrameSchema`.
         """
+        return self._detect(data, validate=True)
+
+    def _detect(self, data: pd.Series | pd.DataFrame, *, validate: bool) -> pd.DataFrame:
         self._require_fitted()
         series = as_series(data)
         score, expected, lower, upper = self._parts(series)
@@ -228,6 +235,7 @@ class BaseDetector:
             upper=upper,
             threshold=float(getattr(self, "threshold", _frame.DEFAULT_THRESHOLD)),
             detector=self.name,
+            validate=validate,
         )
 
     def fit_detect(self, data: pd.Series | pd.DataFrame) -> pd.DataFrame:

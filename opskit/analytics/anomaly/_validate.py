@@ -94,7 +94,10 @@ def as_series(data: pd.Series | pd.DataFrame) -> pd.Series:
                 f"a frame passed to a detector needs columns {TIME!r} and {VALUE!r}; "
                 f"missing {missing}, have {list(data.columns)}"
             )
-        index = pd.DatetimeIndex(pd.to_datetime(data[TIME]))
+        times = data[TIME]
+        # to_datetime on a column that already holds datetimes costs a Python-level scan.
+        is_dt = pd.api.types.is_datetime64_any_dtype(times.dtype)
+        index = pd.DatetimeIndex(times if is_dt else pd.to_datetime(times))
         series = pd.Series(data[VALUE].to_numpy(), index=index)
         series = series.astype(data[VALUE].dtype)
     elif isinstance(data, pd.Series):

@@ -167,7 +167,7 @@ class EnsembleDetector(BaseDetector):
             list(self.components) if self.components is not None else default_components()
         )
         for det in self.components_:
-            det.fit(series)
+            det._fit_series(series)
 
     def _history(self) -> int:
         comp = max(det._history() for det in self.components_)
