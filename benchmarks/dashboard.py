@@ -2,9 +2,10 @@
 
 Measures, on the warehouse the environment points at (``OPSKIT_WAREHOUSE_URL``):
 
-- preheated kernels: navigation -> every KPI card visible, and -> every chart drawn
-  (SVG), median / p95 over ``--loads`` sequential loads (targets: KPI median < 1.0 s,
-  p95 < 2.0 s; charts median < 1.5 s); also -> widgets interactive (first paint hidden);
+- preheated kernels: navigation -> every KPI card visible, -> every chart visible in
+  the first paint (static SVG in the page), -> every chart drawn by its widget, and ->
+  widgets interactive (first paint hidden); median / p95 over ``--loads`` sequential
+  loads (targets: KPI median < 1.0 s, p95 < 2.0 s; charts median < 1.5 s);
 - cold first load: a server without kernel pools, first visit (target < 6 s);
 - filter change -> KPI cards and charts updated, median (target < 500 ms), toggling
   the region between views the precompute step warmed;
@@ -31,6 +32,7 @@ from typing import Any
 
 import psutil
 
+from opskit.boards import board_view
 from opskit.config import load_settings
 from opskit.dashboard import DashboardData, Filters, dashboard_urls, precompute, serve
 
@@ -40,6 +42,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 CHARTS_DRAWN = """() => { const c = [...document.querySelectorAll('.opskit-chart')];
   return c.length > 0 && c.every(e => e.querySelector('svg.marks, canvas.marks')); }"""
+#: The first paint's static charts (server-rendered SVG in the page itself).
+FIRST_PAINT_CHARTS = """() => { const c = [...document.querySelectorAll('.opskit-snapshot-chart')];
+  return c.length > 0 && c.every(e => e.querySelector('svg') && e.getBoundingClientRect().height > 0); }"""
 BLOCKED: list[str] = []
 
 
@@ -94,6 +99,8 @@ async def _load(ctx: Any, url: str) -> tuple[dict[str, float], Any]:
     await page.goto(url, wait_until="commit")
     await page.locator(".opskit-kpi:visible").first.wait_for(timeout=120_000)
     kpi = time.perf_counter() - t0
+    await page.wait_for_function(FIRST_PAINT_CHARTS, timeout=120_000)
+    painted = time.perf_counter() - t0
     await page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
     charts = time.perf_counter() - t0
     await page.locator(".opskit-snapshot").first.wait_for(state="hidden", timeout=120_000)
@@ -101,7 +108,8 @@ async def _load(ctx: Any, url: str) -> tuple[dict[str, float], Any]:
     text = await page.inner_text("body")
     if errors or "There was an error" in text:
         raise RuntimeError(f"page error: {errors or 'error text on the page'}")
-    return {"kpi": kpi, "charts": charts, "interactive": interactive}, page
+    return {"kpi": kpi, "charts_first_paint": painted, "charts_widgets": charts,
+            "interactive": interactive}, page  # fmt: skip
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -143,8 +151,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     regions = data.options["region"][:2]
     t0 = time.perf_counter()
     precompute(settings=settings)
-    for r in regions:
-        data.view(Filters(region=r))
+    for r in regions:  # what the grid warmer (`opskit dashboard`) stores in the background
+        board_view("overview", Filters(region=r), settings=settings, data=data)
     result: dict[str, Any] = {"precompute_s": round(time.perf_counter() - t0, 1)}
     tmp = Path(tempfile.mkdtemp(prefix="opskit-bench-"))
     async with async_playwright() as p:
@@ -163,12 +171,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             _wait_pools(tmp / "warm.log")
             url = dashboard_urls(port)["ops_overview"]
             ctx = await _context(browser)
-            loads: dict[str, list[float]] = {"kpi": [], "charts": [], "interactive": []}
+            loads: dict[str, list[float]] = {}
             for _ in range(args.loads):
                 times, page = await _load(ctx, url)
                 await page.close(run_before_unload=True)
                 for k, v in times.items():
-                    loads[k].append(v)
+                    loads.setdefault(k, []).append(v)
                 await asyncio.sleep(args.gap)  # the pool refills
             result["preheated_load_s"] = {k: _stats(v) for k, v in loads.items()}
             changes = await _filter_changes(ctx, url, [*regions, "All"], args.changes)
@@ -187,7 +195,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "rendered_ok": len(ok),
                 "errors": [repr(o)[:200] for o in outcomes if isinstance(o, BaseException)],
                 "all_rendered_s": round(time.perf_counter() - t1, 2),
-                "charts_s": _stats([o[0]["charts"] for o in ok]) if ok else None,
+                "charts_s": _stats([o[0]["charts_widgets"] for o in ok]) if ok else None,
                 "kernels": len(rss),
                 "kernel_rss_mib": _stats(rss) if rss else None,
             }

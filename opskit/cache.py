@@ -113,11 +113,12 @@ _CODE_HASH = ""
 def _code_files() -> list[Path]:
     files = [*_PACKAGE.glob("datasets/*.py"), _PACKAGE / "schemas.py"]
     files += _PACKAGE.glob("analytics/**/*.py")  # dataset builders call into analytics
+    files += [_PACKAGE / n for n in ("insights.py", "boards.py", "boardcharts.py")]  # board views
     return sorted(p for p in files if p.is_file())
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of the source of ``opskit/datasets/*.py``, ``schemas.py`` and ``analytics/``.
+    """SHA-256 of the source of the dataset, analytics and dashboard-view code.
 
     Part of every memo key, so editing a dataset builder or schema invalidates
     memoised results. Recomputed only when a file's size or mtime changes.

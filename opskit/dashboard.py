@@ -6,8 +6,9 @@ by the warehouse build (a rebuilt warehouse or edited dataset code makes new key
 
 - the tables of :func:`opskit.health.service_health` (~10 s);
 - Kaplan-Meier retention curves by plan, overall and per region;
-- the catalog frames behind the default overview, plus (``grid=True``) every
-  view one filter away from a default, so a filter change reads memoised frames.
+- the board views (:mod:`opskit.boards`: cards, insights, chart specs and the
+  first-paint SVGs) of the default pages, plus (``grid=True``) every overview one
+  filter away from a default, so a filter change reads one memoised view.
 
 :class:`DashboardData` is what a dashboard kernel holds: it loads frames for a
 :class:`Filters` value through the catalog memo (and an in-process LRU), so a
@@ -35,10 +36,11 @@ import pandas as pd
 
 from opskit import provenance as prov
 from opskit.cache import ResultCache, cache_key, memo_scope
-from opskit.catalog import get_dataset, load
 from opskit.config import Settings, load_settings
-from opskit.datasets import Context
 from opskit.warehouse import open_warehouse
+
+# The catalog (datasets, scipy, Ibis expressions) is imported where data is computed:
+# a viewer kernel reading precomputed board views never needs it.
 
 __all__ = [
     "CHART_BUNDLE",
@@ -187,6 +189,7 @@ def _precompute_retention(
     settings: Settings, cache: ResultCache, scope: str, regions: Iterable[str | None]
 ) -> None:
     from opskit.analytics.churn import retention_curves
+    from opskit.catalog import load
 
     months = load("subscriber_months", settings=settings)
     for region in regions:
@@ -234,6 +237,8 @@ def precompute(
         timings[name] = time.perf_counter() - t0
         say(f"precompute {name}: {timings[name]:.1f} s")
 
+    from opskit.boards import board_view
+
     data = DashboardData(settings=settings)
     step("overview", lambda: data.view(Filters()))
     if stored_frame("health_summary", settings=settings, compute=False) is None:
@@ -241,8 +246,12 @@ def precompute(
     if stored_frame("retention", settings=settings, compute=False, region=None) is None:
         regions = [None, *data.options["region"]]
         step("retention", lambda: _precompute_retention(settings, cache, scope, regions))
+    # What viewer kernels read: the default pages, with static SVGs for the first paint.
+    step("board views", lambda: [board_view(b, settings=settings, data=data, svg=True)
+                                 for b in ("overview", "health")])  # fmt: skip
     if grid:
-        step("filter grid", lambda: [data.view(f) for f in _grid(data.options)])
+        step("filter grid", lambda: [board_view("overview", f, settings=settings, data=data)
+                                     for f in _grid(data.options)])  # fmt: skip
     return timings
 
 
@@ -262,6 +271,9 @@ class DashboardData:
         self.settings = settings or load_settings()
         self._frames: OrderedDict[str, pd.DataFrame] = OrderedDict()
         self._max = max_frames
+        from opskit.catalog import get_dataset
+        from opskit.datasets import Context
+
         wh = open_warehouse(self.settings)
         try:
             meta = wh.meta()
@@ -284,6 +296,8 @@ class DashboardData:
         key = f"{name}|{sorted(kwargs.items())}"
         frame = self._frames.get(key)
         if frame is None:
+            from opskit.catalog import load
+
             frame = load(name, settings=self.settings, **kwargs)
             self._frames[key] = frame
             while len(self._frames) > self._max:
@@ -384,7 +398,7 @@ def serve(
         p for p in (str(folder / "share"), os.environ.get("JUPYTER_PATH", "")) if p
     )
     proc = subprocess.Popen(
-        voila_command(port),
+        voila_command(port, preheat=preheat),
         cwd=folder,
         env=env,
         stdout=output,

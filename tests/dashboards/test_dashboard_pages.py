@@ -109,3 +109,30 @@ def test_service_health_renders_and_drills_down_to_a_series(
     title = page.locator(".opskit-chart-anomalies svg text", has_text=series)
     title.first.wait_for(timeout=30_000)
     screenshot(page, "service_health")
+
+
+@pytest.mark.parametrize(
+    ("name", "kpis", "charts"),
+    [("ops_overview", OVERVIEW_KPIS, 6), ("service_health", HEALTH_KPIS, 2)],
+)
+def test_first_paint_shows_kpis_and_charts_before_any_script_runs(
+    browser: Any, voila: dict[str, str], screenshot: Any, name: str, kpis: list[str], charts: int
+) -> None:
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1300, "height": 900})
+    ctx.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort(),
+    )
+    page = ctx.new_page()
+    try:
+        page.goto(voila[name], wait_until="load")
+        for kpi in kpis:
+            assert page.locator(f'.opskit-snapshot .opskit-kpi[data-kpi="{kpi}"]').is_visible(), kpi
+        drawn = page.locator(".opskit-snapshot-chart svg.marks")
+        assert drawn.count() == charts
+        assert all(drawn.nth(i).is_visible() for i in range(charts))
+        banner = page.locator(".opskit-snapshot .opskit-provenance")
+        assert banner.get_attribute("data-provenance") == "demo" and banner.is_visible()
+        screenshot(page, f"{name}_first_paint")
+    finally:
+        ctx.close()

@@ -1,0 +1,367 @@
+"""What a dashboard shows for one filter selection: computed once, then read.
+
+A :class:`BoardView` is everything one dashboard page shows for one
+:class:`~opskit.dashboard.Filters` value: the KPI cards and insights (HTML), every
+chart as a Vega-Lite spec, static SVGs of the charts for the page's first paint, and
+the provenance. :func:`board_view` reads views from the memo store, keyed by the
+warehouse build; ``opskit dashboard`` precomputes the default views before Voila
+starts and, in the background, every view one filter away. A viewer kernel therefore
+reads one small JSON document per filter change. It computes a view (importing the
+catalog and Altair) only when nobody asked for it before, and stores it for the next
+viewer.
+
+Views are memoised only while no live source is in play (every source in ``demo``
+mode, or ``auto`` without credentials): everything shown then comes from the
+warehouse build and is fixed with it. With a live source configured, views are
+computed on every request, so live numbers are never frozen.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from opskit import provenance as prov
+from opskit.analytics._result import fmt_number
+from opskit.cache import ResultCache, cache_key, memo_scope
+from opskit.config import Settings, load_settings
+from opskit.dashboard import Filters
+
+if TYPE_CHECKING:
+    from opskit.dashboard import DashboardData
+
+__all__ = ["BOARDS", "BoardView", "board_view", "compute_health", "compute_overview", "kpi_card"]
+
+logger = logging.getLogger(__name__)
+
+Board = Literal["overview", "health"]
+BOARDS: tuple[Board, ...] = ("overview", "health")
+#: Sources whose live data would make a view time-dependent (see the module docstring).
+LIVE_SOURCES = ("newrelic", "dynatrace", "jira", "conviva")
+_KPIS = ("subscribers", "churn_rate", "mrr", "open_critical_issues", "streaming_health")
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """One dashboard page for one filter selection.
+
+    Attributes
+    ----------
+    board
+        ``overview`` or ``health``.
+    label
+        The selection in words (``last 30 days · region brazil``).
+    provenance
+        Where every number on the page came from.
+    cards
+        KPI cards (HTML, the page contract's ``opskit-kpi`` elements).
+    charts
+        Vega-Lite spec per chart panel.
+    insights
+        Ranked findings (HTML list), overview only.
+    svgs
+        Static SVG per chart panel for the first paint (empty when not rendered).
+    options
+        Filter bar choices (``region``/``device``/``plan``).
+    extra
+        Board-specific parts (service health: series list, drill targets, specs).
+    """
+
+    board: Board
+    label: str
+    provenance: prov.Provenance
+    cards: str
+    charts: dict[str, dict[str, Any]]
+    insights: str = ""
+    svgs: dict[str, str] = field(default_factory=dict)
+    options: dict[str, list[str]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The view as one JSON document (what the memo store holds)."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["provenance"] = self.provenance.to_dict()
+        return json.dumps(data, default=str, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> BoardView:
+        """Inverse of :meth:`to_json`."""
+        data = json.loads(text)
+        data["provenance"] = prov.Provenance.from_dict(data["provenance"])
+        return cls(**data)
+
+
+# -- KPI cards -----------------------------------------------------------------------------------
+def _fmt(value: float, unit: str) -> str:
+    if unit == "fraction":
+        return fmt_number(value, "pct")
+    if unit == "score":
+        return "n/a" if pd.isna(value) else f"{value:.1f}"
+    return fmt_number(value, "usd" if unit == "usd" else "")
+
+
+def kpi_card(
+    kpi: str, label: str, value: float, unit: str = "count", *, change: float | None = None,
+    higher_is_better: bool = True, note: str = "",
+) -> str:  # fmt: skip
+    """HTML of one KPI card (class ``opskit-kpi``, ``data-kpi``, raw ``data-value``)."""
+    delta = ""
+    if change is not None and not pd.isna(change):
+        good = (change >= 0) == higher_is_better
+        arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+        shown = f"{change * 100:+.2f} pp" if unit == "fraction" else _fmt(abs(change), unit)
+        if unit != "fraction":
+            shown = ("+" if change >= 0 else "-") + shown
+        delta = f'<div class="chg {"good" if good else "bad"}">{arrow} {shown} vs previous</div>'
+    extra = f'<div class="chg">{html.escape(note)}</div>' if note else ""
+    return (
+        f'<div class="opskit-kpi" data-kpi="{html.escape(kpi)}" data-value="{float(value)!r}">'
+        f'<div class="lbl">{html.escape(label)}</div><div class="val">{_fmt(value, unit)}</div>'
+        f"{delta}{extra}</div>"
+    )
+
+
+def _card_row(cards: list[str]) -> str:
+    return '<div style="display:flex;gap:8px;flex-wrap:wrap">' + "".join(cards) + "</div>"
+
+
+# -- computing views -----------------------------------------------------------------------------
+def _specs(charts: dict[str, Any], svg: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """Vega-Lite specs (unvalidated: the chart code is validated by the tests) and SVGs."""
+    specs = {name: chart.to_dict(validate=False) for name, chart in charts.items()}
+    svgs: dict[str, str] = {}
+    if svg:
+        import vl_convert as vlc
+
+        svgs = {name: vlc.vegalite_to_svg(spec) for name, spec in specs.items()}
+    return specs, svgs
+
+
+def compute_overview(data: DashboardData, filters: Filters, *, svg: bool = False) -> BoardView:
+    """The operations overview for ``filters`` (KPIs, Pareto, cohorts, production, QoE).
+
+    Parameters
+    ----------
+    data
+        Where the frames come from (catalog memo and precomputed tables).
+    filters
+        The filter bar's selection.
+    svg
+        Also render static SVGs of the charts (the page's first paint).
+    """
+    from opskit import boardcharts as bc
+    from opskit import insights
+
+    view = data.view(filters)
+    p = prov.combine(prov.of(df) for df in view.values())
+    an = data.stored("health_anomalies")
+    an = an[an["is_alert"] & an["entity"].str.startswith("cdn:")]
+    cdn_alerts = an.assign(cdn=an["entity"].str[4:])[["timestamp", "cdn", "metric"]]
+    curves = data.stored("retention", region=filters.region)
+    if filters.plan is not None:
+        curves = curves[curves["group"] == filters.plan]
+    label = f"{filters.label()} · {p.label().split(';')[0]}"
+    charts = {
+        "revenue_pareto": bc.revenue_pareto(view["revenue"], label),
+        "cohorts": bc.cohorts_chart(curves, view["cohorts"], label),
+        "issues": bc.issues_chart(view["issues"], label),
+        "production_pareto": bc.production_pareto(view["pareto"], label),
+        "qoe": bc.qoe_chart(view["qoe"], cdn_alerts, label),
+        "qoe_device": bc.qoe_by_device(view["qoe"], label),
+    }
+    specs, svgs = _specs(charts, svg)
+    k = view["kpis"].set_index("kpi")
+    cards = [
+        kpi_card(name, str(k.at[name, "label"]), float(k.at[name, "value"]), str(k.at[name, "unit"]),
+                 change=float(k.at[name, "change"]), higher_is_better=bool(k.at[name, "higher_is_better"]))
+        for name in _KPIS
+    ]  # fmt: skip
+    risk = view["cohorts"][view["cohorts"]["is_at_risk"]]
+    cards.insert(2, kpi_card("revenue_at_risk", "Revenue at risk (30 days)",
+                             float(risk["revenue_at_risk_30d_usd"].sum()), "usd",
+                             note=f"{len(risk)} at-risk cohorts", higher_is_better=False))  # fmt: skip
+    found = insights.rank([
+        *insights.from_revenue_impact(view["revenue"]),
+        *insights.from_churn_signals(view["cohorts"]),
+        *insights.from_streaming_qoe(view["qoe"]),
+        *insights.from_operational_efficiency(view["efficiency"]),
+    ])[:6]  # fmt: skip
+    items = "".join(f"<li>{html.escape(f.text())}</li>" for f in found)
+    return BoardView(
+        board="overview", label=filters.label(), provenance=p, cards=_card_row(cards),
+        charts=specs, svgs=svgs, options=data.options,
+        insights=f'<ol class="opskit-insights">{items or "<li>No findings for this selection.</li>"}</ol>',
+    )  # fmt: skip
+
+
+def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
+    """The service health board: KPI cards with drill targets, worst series, alerts, problems."""
+    from opskit import boardcharts as bc
+
+    summary = data.stored("health_summary")
+    alerts = data.stored("health_alerts")
+    anomalies = data.stored("health_anomalies")
+    problems = data.stored("health_problems")
+    p = prov.of(summary)
+    ranked = anomalies.groupby(["entity", "metric"], observed=True)["score"].max()
+    series = [f"{e} · {m}" for e, m in ranked.sort_values(ascending=False).index]
+
+    def worst(entities: pd.Series) -> str | None:
+        names = set(entities)
+        return next((s for s in series if s.split(" · ")[0] in names), None)
+
+    crit = summary[summary["status"] == "critical"]["entity"]
+    degr = summary[summary["status"] == "degraded"]["entity"]
+    opened = (
+        problems[problems["status"] == "OPEN"]["entity"]
+        if len(problems)
+        else pd.Series([], dtype=str)
+    )
+    top = alerts.groupby(["entity", "metric"]).size().sort_values(ascending=False)
+    targets = {
+        "critical_services": worst(crit), "degraded_services": worst(degr), "open_problems": worst(opened),
+        "alerts": f"{top.index[0][0]} · {top.index[0][1]}" if len(top) else None,
+    }  # fmt: skip
+    cards = [
+        ["critical_services", kpi_card("critical_services", "Critical services / CDNs", len(crit), higher_is_better=False)],
+        ["degraded_services", kpi_card("degraded_services", "Degraded services / CDNs", len(degr), higher_is_better=False)],
+        ["alerts", kpi_card("alerts", "Anomaly alerts (7 days)", len(alerts), higher_is_better=False)],
+        ["open_problems", kpi_card("open_problems", "Open Dynatrace problems", len(opened), higher_is_better=False)],
+    ]  # fmt: skip
+    label = f"window {summary.attrs.get('summary', {}).get('window', '')}"
+    source = p.label().split(";")[0]
+    first = series[0] if series else None
+    charts = {
+        "anomalies": bc.series_chart(anomalies, first, source),
+        "alerts": bc.alerts_chart(alerts, label),
+    }
+    specs, svgs = _specs(charts, svg)
+    # The series a drill-down can jump to, ready to show without Altair in the kernel.
+    drill = {t for t in targets.values() if t is not None and t != first}
+    series_specs = {s: bc.series_chart(anomalies, s, source).to_dict(validate=False) for s in drill}
+    if first is not None:
+        series_specs[first] = specs["anomalies"]
+    cols = [
+        "display_id",
+        "title",
+        "entity",
+        "severity_level",
+        "status",
+        "start_time",
+        "duration_min",
+    ]
+    shown = problems[[c for c in cols if c in problems.columns]].head(25)
+    problems_html = shown.to_html(
+        index=False, classes="opskit-problems", float_format=lambda v: f"{v:,.0f}"
+    )
+    return BoardView(
+        board="health", label=label, provenance=p, cards=_card_row([c for _, c in cards]),
+        charts=specs, svgs=svgs,
+        extra={"cards": cards, "series": series, "targets": targets, "series_specs": series_specs,
+               "problems": str(problems_html)},
+    )  # fmt: skip
+
+
+# -- the memo ------------------------------------------------------------------------------------
+def _memoisable(settings: Settings) -> bool:
+    """True when every source is in demo mode or ``auto`` without credentials."""
+    for name in LIVE_SOURCES:
+        src = settings.source(name)
+        mode = str(getattr(src.mode, "value", src.mode))
+        if mode == "live" or (mode == "auto" and src.is_configured):
+            return False
+    return True
+
+
+_SCOPES: dict[tuple[str, Any], str] = {}
+
+
+def _scope(settings: Settings) -> tuple[ResultCache, str]:
+    """The memo store and scope; the scope is re-read only when the warehouse file changes."""
+    from opskit.warehouse import open_warehouse
+
+    path = settings.warehouse_path
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path and Path(path).exists() else None
+    key = (settings.resolved_warehouse_url, stamp)
+    if stamp is None or key not in _SCOPES:
+        wh = open_warehouse(settings)
+        try:
+            _SCOPES[key] = memo_scope(wh)
+        finally:
+            wh.close()
+    return ResultCache.for_settings(settings), _SCOPES[key]
+
+
+def _key(board: Board, filters: Filters) -> dict[str, Any]:
+    if board == "health":
+        return {}
+    return {
+        "days": filters.days,
+        "region": filters.region,
+        "device": filters.device,
+        "plan": filters.plan,
+    }
+
+
+def board_view(
+    board: Board,
+    filters: Filters | None = None,
+    *,
+    settings: Settings | None = None,
+    data: DashboardData | None = None,
+    svg: bool = False,
+    compute: bool = True,
+) -> BoardView | None:
+    """The view of ``board`` for ``filters``: memoised, else computed (and stored).
+
+    Parameters
+    ----------
+    board
+        ``overview`` or ``health`` (service health ignores ``filters``).
+    filters
+        Filter bar selection (default: the default view).
+    settings
+        Settings to use (default: read from the environment).
+    data
+        Frames to compute from when needed (default: a new :class:`DashboardData`).
+    svg
+        Require static SVGs of the charts (recomputes a stored view that lacks them).
+    compute
+        ``False`` returns ``None`` instead of computing a missing view.
+    """
+    if board not in BOARDS:
+        raise ValueError(f"unknown board {board!r}; boards: {', '.join(BOARDS)}")
+    settings = settings or load_settings()
+    filters = filters or Filters()
+    memo = _memoisable(settings)
+    dataset = f"board_{board}"
+    if memo:
+        store, scope = _scope(settings)
+        key = cache_key(dataset, _key(board, filters), memo=scope)
+        hit = store.get(key, dataset=dataset, purpose="memo")
+        if hit is not None:
+            view = BoardView.from_json(str(hit.frame["view"].iloc[0]))
+            if view.svgs or not svg:
+                return view
+    if not compute:
+        return None
+    if data is None:
+        from opskit.dashboard import DashboardData
+
+        data = DashboardData(settings=settings)
+    view = (
+        compute_overview(data, filters, svg=svg)
+        if board == "overview"
+        else compute_health(data, svg=svg)
+    )
+    if memo:
+        frame = prov.attach(pd.DataFrame({"view": [view.to_json()]}), view.provenance)
+        store.put(key, frame, dataset=dataset, filters=_key(board, filters), system="warehouse",
+                  purpose="memo", tag=scope)  # fmt: skip
+    return view
