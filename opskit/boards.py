@@ -22,14 +22,13 @@ import html
 import json
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from opskit import provenance as prov
 from opskit.analytics._result import fmt_number
-from opskit.cache import ResultCache, cache_key, memo_scope
+from opskit.cache import ResultCache, cache_key, settings_scope
 from opskit.config import Settings, load_settings
 from opskit.dashboard import Filters
 
@@ -279,25 +278,6 @@ def _memoisable(settings: Settings) -> bool:
     return True
 
 
-_SCOPES: dict[tuple[str, Any], str] = {}
-
-
-def _scope(settings: Settings) -> tuple[ResultCache, str]:
-    """The memo store and scope; the scope is re-read only when the warehouse file changes."""
-    from opskit.warehouse import open_warehouse
-
-    path = settings.warehouse_path
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path and Path(path).exists() else None
-    key = (settings.resolved_warehouse_url, stamp)
-    if stamp is None or key not in _SCOPES:
-        wh = open_warehouse(settings)
-        try:
-            _SCOPES[key] = memo_scope(wh)
-        finally:
-            wh.close()
-    return ResultCache.for_settings(settings), _SCOPES[key]
-
-
 def _key(board: Board, filters: Filters) -> dict[str, Any]:
     if board == "health":
         return {}
@@ -342,7 +322,7 @@ def board_view(
     memo = _memoisable(settings)
     dataset = f"board_{board}"
     if memo:
-        store, scope = _scope(settings)
+        store, scope = ResultCache.for_settings(settings), settings_scope(settings)
         key = cache_key(dataset, _key(board, filters), memo=scope)
         hit = store.get(key, dataset=dataset, purpose="memo")
         if hit is not None:

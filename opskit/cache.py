@@ -159,6 +159,36 @@ def memo_scope(wh: Warehouse) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_SCOPES: dict[tuple[str, tuple[int, int], str], str] = {}
+
+
+def settings_scope(settings: Settings) -> str:
+    """:func:`memo_scope` of the settings' warehouse, re-read only when its file changes.
+
+    Opening the warehouse to read its metadata costs ~50 ms; a dashboard kernel asks
+    on every filter change. A file-backed warehouse is identified by the file's mtime
+    and size (a rebuild replaces the file) and the code fingerprint; any other URL is
+    opened every time.
+    """
+    from opskit.warehouse import open_warehouse
+
+    path = settings.warehouse_path
+    key = None
+    if path is not None and Path(path).exists():
+        st = Path(path).stat()
+        key = (settings.resolved_warehouse_url, (st.st_mtime_ns, st.st_size), code_fingerprint())
+        if key in _SCOPES:
+            return _SCOPES[key]
+    wh = open_warehouse(settings)
+    try:
+        scope = memo_scope(wh)
+    finally:
+        wh.close()
+    if key is not None:
+        _SCOPES[key] = scope
+    return scope
+
+
 # -- entries -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CacheEntry:

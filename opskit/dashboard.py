@@ -10,10 +10,10 @@ by the warehouse build (a rebuilt warehouse or edited dataset code makes new key
   first-paint SVGs) of the default pages, plus (``grid=True``) every overview one
   filter away from a default, so a filter change reads one memoised view.
 
-:class:`DashboardData` is what a dashboard kernel holds: it loads frames for a
-:class:`Filters` value through the catalog memo (and an in-process LRU), so a
-filter change only reads and aggregates. A combination that was never computed
-is computed once on first request, then memoised for every later viewer.
+:class:`DashboardData` is what board views are computed from: it loads frames for
+a :class:`Filters` value through the catalog memo (and an in-process LRU). A
+viewer kernel reads stored board views and creates it only for a selection that
+was never computed, which is then stored for every later viewer.
 
 :func:`serve` starts Voila on 127.0.0.1 with ``notebooks/dashboards/voila.json``
 (preheated kernel pools, sources stripped, tracebacks hidden).
@@ -35,7 +35,7 @@ from typing import IO, Any
 import pandas as pd
 
 from opskit import provenance as prov
-from opskit.cache import ResultCache, cache_key, memo_scope
+from opskit.cache import ResultCache, cache_key, settings_scope
 from opskit.config import Settings, load_settings
 from opskit.warehouse import open_warehouse
 
@@ -128,11 +128,7 @@ def dashboard_dir(settings: Settings | None = None) -> Path:
 
 # -- stored results ------------------------------------------------------------------------------
 def _store(settings: Settings) -> tuple[ResultCache, str]:
-    with_wh = open_warehouse(settings)
-    try:
-        return ResultCache.for_settings(settings), memo_scope(with_wh)
-    finally:
-        with_wh.close()
+    return ResultCache.for_settings(settings), settings_scope(settings)
 
 
 def _put(cache: ResultCache, scope: str, name: str, frame: pd.DataFrame, **key: Any) -> None:

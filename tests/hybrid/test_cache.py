@@ -7,14 +7,16 @@ import logging
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from hybrid_support import MakeSettings
 
+import opskit.warehouse
 from opskit import provenance as prov
-from opskit.cache import ResultCache, cache_key
+from opskit.cache import ResultCache, cache_key, memo_scope, settings_scope
 from opskit.catalog import load
 from opskit.demo import build_demo
 from opskit.warehouse import Warehouse
@@ -61,6 +63,28 @@ def test_memo_is_invalidated_when_the_warehouse_is_rebuilt(
     assert not before.drop(columns="provenance").equals(after.drop(columns="provenance"))
     entries = list(ResultCache.for_settings(settings).entries("revenue_impact", purpose="memo"))
     assert len(entries) == 1  # the stale entry of the old build was dropped
+
+
+def test_settings_scope_is_read_once_per_warehouse_build(
+    make_settings: MakeSettings, demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_path, path)
+    settings = make_settings(warehouse_url=f"duckdb://{path}")
+    first = settings_scope(settings)
+    with Warehouse(f"duckdb://{path}") as wh:
+        assert first == memo_scope(wh)
+    opened: list[str] = []
+    real_open = opskit.warehouse.open_warehouse
+
+    def counting_open(s: Any) -> Warehouse:
+        opened.append(s.resolved_warehouse_url)
+        return real_open(s)
+
+    monkeypatch.setattr(opskit.warehouse, "open_warehouse", counting_open)
+    assert settings_scope(settings) == first and opened == []  # the same file: not reopened
+    build_demo(Warehouse(f"duckdb://{path}", read_only=False), seed=8, scale=0.01)
+    assert settings_scope(settings) != first and len(opened) == 1  # a rebuild: a new scope
 
 
 def _frame(i: int, n: int = 5_000) -> pd.DataFrame:

@@ -165,11 +165,10 @@ class BaseDetector:
         Self
             The fitted detector.
         """
-        self._check_params()
         return self._fit_series(as_series(data))
 
     def _fit_series(self, series: pd.Series) -> Self:
-        """:meth:`fit` on a series :func:`as_series` already checked (ensemble members)."""
+        """:meth:`fit` on a series :func:`as_series` already checked (ensemble members use it)."""
         self._check_params()
         valid = series[series.notna()]
         self.resolution_ = _resolution(valid.to_numpy())
