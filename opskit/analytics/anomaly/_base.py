@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from opskit.analytics._params import Parameterised
 from opskit.analytics.anomaly import _frame
 from opskit.analytics.anomaly._validate import as_series, check_window
 from opskit.errors import NotFittedError
@@ -63,7 +64,7 @@ def _resolution(values: np.ndarray) -> float:
     return float(np.diff(distinct).min()) if len(distinct) > 1 else 0.0
 
 
-class BaseDetector:
+class BaseDetector(Parameterised):
     """Base class of all detectors (see the module docstring for the contract)."""
 
     #: Value of the ``detector`` column.
@@ -76,17 +77,6 @@ class BaseDetector:
     threshold: float
     resolution_: float
     n_fit_: int
-
-    def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self._param_names))
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__} got unknown parameter(s) {unknown}; "
-                f"valid: {list(self._param_names)}"
-            )
-        for key, value in params.items():
-            setattr(self, key, value)
-        self._check_params()
 
     # -- parameters ---------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -101,33 +91,6 @@ class BaseDetector:
 
     def _min_periods(self, window: int, min_periods: int | None) -> int:
         return min(window, 30) if min_periods is None else min(min_periods, window)
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters and their current values."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params: Any) -> Self:
-        """Change parameters (unknown names raise ``ValueError``); call ``fit`` again."""
-        unknown = sorted(set(params) - set(self._param_names))
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__} has no parameter(s) {unknown}; "
-                f"valid: {list(self._param_names)}"
-            )
-        old = self.get_params()
-        for key, value in params.items():
-            setattr(self, key, value)
-        try:
-            self._check_params()
-        except (TypeError, ValueError):
-            for key, value in old.items():
-                setattr(self, key, value)
-            raise
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # -- subclass hooks -----------------------------------------------------------------
     def _fit_core(self, series: pd.Series) -> None:

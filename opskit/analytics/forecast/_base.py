@@ -16,11 +16,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
+from opskit.analytics._params import Parameterised
 from opskit.analytics.forecast._frame import build_forecast_frame
 from opskit.analytics.forecast._validate import as_regular_series
 from opskit.errors import NotFittedError
@@ -42,7 +43,7 @@ def check_level(level: float) -> float:
     return float(level)
 
 
-class BaseForecaster:
+class BaseForecaster(Parameterised):
     """Base class of all forecasters (see the module docstring for the contract)."""
 
     #: Short model name used in the ``model`` column.
@@ -51,47 +52,9 @@ class BaseForecaster:
     history_: pd.Series
     model_: str
 
-    def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self._param_names))
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__} got unknown parameter(s) {unknown}; "
-                f"valid: {list(self._param_names)}"
-            )
-        for key, value in params.items():
-            setattr(self, key, value)
-        self._check_params()
-
-    def _check_params(self) -> None:
-        """Raise ``ValueError``/``TypeError`` on invalid parameters (default: none)."""
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters and their current values."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params: Any) -> Self:
-        """Change parameters (unknown names raise ``ValueError``); call ``fit`` again."""
-        unknown = sorted(set(params) - set(self._param_names))
-        if unknown:
-            raise ValueError(f"{type(self).__name__} has no parameter(s) {unknown}")
-        old = self.get_params()
-        for key, value in params.items():
-            setattr(self, key, value)
-        try:
-            self._check_params()
-        except (TypeError, ValueError):
-            for key, value in old.items():
-                setattr(self, key, value)
-            raise
-        return self
-
     def clone(self) -> Self:
         """A new, unfitted forecaster with the same parameters."""
         return type(self)(**self.get_params())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # -- subclass hooks -----------------------------------------------------------------
     def _fit_core(self, series: pd.Series) -> None:
