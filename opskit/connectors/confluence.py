@@ -9,7 +9,6 @@ failed create (timeout, 5xx) the page is looked up again before anything else.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import SecretStr
 
+from opskit.connectors._atlassian import atlassian_auth
 from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
 from opskit.connectors._paging import Page, paginate
 from opskit.errors import ConnectorError, UnavailableError
@@ -65,12 +65,7 @@ class ConfluenceConnector(BaseConnector):
     ) -> None:
         if not base_url:
             raise ValueError("base_url is required")
-        token = api_token.get_secret_value() if isinstance(api_token, SecretStr) else api_token
-        if email:
-            basic = base64.b64encode(f"{email}:{token}".encode()).decode()
-            auth, secrets = f"Basic {basic}", [token, basic]
-        else:
-            auth, secrets = f"Bearer {token}", [token]
+        auth, secrets = atlassian_auth(api_token, email)
         root = base_url.rstrip("/").removesuffix("/api/v2").rstrip("/")
         if not root.endswith("/wiki"):
             root += "/wiki"

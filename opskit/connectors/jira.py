@@ -11,7 +11,6 @@ JQL is built with :mod:`opskit.connectors.jql` (every value quoted).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +19,7 @@ import httpx
 import pandas as pd
 from pydantic import SecretStr
 
+from opskit.connectors._atlassian import atlassian_auth
 from opskit.connectors._frames import TimeLike, live_frame, stamp_live
 from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
 from opskit.connectors._jira_map import COLUMNS, DONE_NAMES, FieldMap, issue_row, status_changes
@@ -106,12 +106,7 @@ class JiraConnector(BaseConnector):
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         if not base_url:
             raise ValueError("base_url is required")
-        token = api_token.get_secret_value() if isinstance(api_token, SecretStr) else api_token
-        if email:
-            basic = base64.b64encode(f"{email}:{token}".encode()).decode()
-            auth, secrets = f"Basic {basic}", [token, basic]
-        else:
-            auth, secrets = f"Bearer {token}", [token]
+        auth, secrets = atlassian_auth(api_token, email)
         self.deployment = deployment
         self.api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
         self.page_size = int(page_size)
