@@ -6,6 +6,8 @@ import base64
 
 from pydantic import SecretStr
 
+from opskit.connectors._redact import reveal
+
 __all__ = ["atlassian_auth"]
 
 
@@ -15,7 +17,7 @@ def atlassian_auth(api_token: str | SecretStr, email: str = "") -> tuple[str, li
     With ``email``: Basic ``email:token`` (Cloud API tokens). Without: ``Bearer token``
     (Data Center personal access tokens, or Cloud OAuth).
     """
-    token = api_token.get_secret_value() if isinstance(api_token, SecretStr) else api_token
+    token = reveal(api_token)
     if email:
         basic = base64.b64encode(f"{email}:{token}".encode()).decode()
         return f"Basic {basic}", [token, basic]

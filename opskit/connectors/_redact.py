@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "redact_text", "redact_url"]
+from pydantic import SecretStr
+
+__all__ = ["REDACTED", "redact_text", "redact_url", "reveal"]
 
 REDACTED = "***"
 
@@ -25,6 +27,11 @@ _AUTH_FRAGMENT = re.compile(
     r"((?:authorization|api-key|x-api-key)\s*[:=]\s*)(?:(?:basic|bearer|api-token)\s+)?[^\s,;\"']+",
     re.IGNORECASE,
 )
+
+
+def reveal(secret: str | SecretStr) -> str:
+    """The plain value of a credential given as text or ``SecretStr`` (for building headers only)."""
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
 
 
 def redact_url(url: object) -> str:

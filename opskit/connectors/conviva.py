@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from opskit.connectors._frames import TimeLike, live_frame, to_utc
 from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
 from opskit.connectors._paging import progress_iter
+from opskit.connectors._redact import reveal
 from opskit.schemas import StreamingQoe
 
 __all__ = ["METRICS", "ConvivaConnector"]
@@ -168,11 +169,7 @@ class ConvivaConnector(BaseConnector):
         clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        secret = (
-            client_secret.get_secret_value()
-            if isinstance(client_secret, SecretStr)
-            else client_secret
-        )
+        secret = reveal(client_secret)
         if not 1 <= group_limit <= 500:
             raise ValueError("group_limit must be between 1 and 500")
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from opskit.connectors._frames import TimeLike, live_frame, stamp_live, to_utc
 from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
 from opskit.connectors._paging import Page, paginate
+from opskit.connectors._redact import reveal
 from opskit.schemas import ApmHealth, Problems
 
 __all__ = ["DynatraceConnector"]
@@ -96,7 +97,7 @@ class DynatraceConnector(BaseConnector):
         clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        token = api_token.get_secret_value() if isinstance(api_token, SecretStr) else api_token
+        token = reveal(api_token)
         if not base_url:
             raise ValueError("base_url is required (https://{environment}.live.dynatrace.com)")
         root = base_url.rstrip("/").removesuffix("/api/v2").rstrip("/")

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from opskit.connectors._frames import BucketLike, TimeLike, live_frame, to_utc
 from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
 from opskit.connectors._paging import progress_iter
+from opskit.connectors._redact import reveal
 from opskit.connectors.nrql import (
     bucket_clause,
     facet_value,
@@ -110,7 +111,7 @@ class NewRelicConnector(BaseConnector):
         clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        key = reveal(api_key)
         if region not in ("us", "eu"):
             raise ValueError("region must be 'us' or 'eu'")
         url = endpoint or (EU_ENDPOINT if region == "eu" else US_ENDPOINT)
