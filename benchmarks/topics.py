@@ -85,7 +85,7 @@ def netflix() -> None:
             ex = (r.examples[0] if r.examples else "")[:90].replace("|", "/")
             print(
                 f"| {r.topic_id} | {r.label} | {r.tickets} | {r.share:.1%} | "
-                f"{r.trend_pct:+.0%} | {r.sentiment:+.2f} | {ex} |"
+                f"{r.ticket_trend:+.0%} | {r.sentiment:+.2f} | {ex} |"
             )
         print()
 

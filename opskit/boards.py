@@ -27,15 +27,24 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from opskit import provenance as prov
-from opskit.analytics._result import fmt_number
 from opskit.cache import ResultCache, cache_key, settings_scope
 from opskit.config import Settings, load_settings
 from opskit.dashboard import Filters
+from opskit.metrics import METRICS
+from opskit.present.page import kpi_tile
 
 if TYPE_CHECKING:
     from opskit.dashboard import DashboardData
 
-__all__ = ["BOARDS", "BoardView", "board_view", "compute_health", "compute_overview", "kpi_card"]
+__all__ = [
+    "BOARDS",
+    "BoardView",
+    "board_view",
+    "compute_health",
+    "compute_overview",
+    "kpi_card",
+    "kpi_cards",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +52,9 @@ Board = Literal["overview", "health"]
 BOARDS: tuple[Board, ...] = ("overview", "health")
 #: Sources whose live data would make a view time-dependent (see the module docstring).
 LIVE_SOURCES = ("newrelic", "dynatrace", "jira", "conviva")
-_KPIS = ("subscribers", "churn_rate", "mrr", "open_critical_issues", "streaming_health")
+#: The overview's KPI cards, in order (each defined in :mod:`opskit.metrics`).
+_KPIS = ("subscribers", "churn_rate", "mrr", "mrr_at_risk_30d", "revenue_lost_to_churn",
+         "open_critical_issues", "streaming_health")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -97,33 +108,34 @@ class BoardView:
 
 
 # -- KPI cards -----------------------------------------------------------------------------------
-def _fmt(value: float, unit: str) -> str:
-    if unit == "fraction":
-        return fmt_number(value, "pct")
-    if unit == "score":
-        return "n/a" if pd.isna(value) else f"{value:.1f}"
-    return fmt_number(value, "usd" if unit == "usd" else "")
-
-
 def kpi_card(
     kpi: str, label: str, value: float, unit: str = "count", *, change: float | None = None,
-    higher_is_better: bool = True, note: str = "",
+    higher_is_better: bool = True, note: str = "", help_text: str = "",
 ) -> str:  # fmt: skip
-    """HTML of one KPI card (class ``opskit-kpi``, ``data-kpi``, raw ``data-value``)."""
-    delta = ""
-    if change is not None and not pd.isna(change):
-        good = (change >= 0) == higher_is_better
-        arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-        shown = f"{change * 100:+.2f} pp" if unit == "fraction" else _fmt(abs(change), unit)
-        if unit != "fraction":
-            shown = ("+" if change >= 0 else "-") + shown
-        delta = f'<div class="chg {"good" if good else "bad"}">{arrow} {shown} vs previous</div>'
-    extra = f'<div class="chg">{html.escape(note)}</div>' if note else ""
-    return (
-        f'<div class="opskit-kpi" data-kpi="{html.escape(kpi)}" data-value="{float(value)!r}">'
-        f'<div class="lbl">{html.escape(label)}</div><div class="val">{_fmt(value, unit)}</div>'
-        f"{delta}{extra}</div>"
-    )
+    """HTML of one KPI card (class ``opskit-kpi``, ``data-kpi``, raw ``data-value``).
+
+    The presentation layer's tile (:func:`opskit.present.page.kpi_tile`), so a KPI
+    reads the same on a dashboard as in a report.
+    """
+    return kpi_tile(kpi, label, value, unit, change=change, higher_is_better=higher_is_better,
+                    note=note, help_text=help_text)  # fmt: skip
+
+
+def kpi_cards(kpis: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:
+    """Cards of the ``kpi_summary`` rows ``keys``: value, change, window and ignored filters."""
+    k = kpis.set_index("kpi")
+    cards = []
+    for key in keys:
+        r = k.loc[key]
+        note = str(r["window"])
+        if r["filters_ignored"]:
+            note += f"; not filtered by {r['filters_ignored']}"
+        cards.append(
+            kpi_card(key, str(r["label"]), float(r["value"]), str(r["unit"]), change=float(r["change"]),
+                     higher_is_better=bool(r["higher_is_better"]), note=note,
+                     help_text=METRICS[key].formula)
+        )  # fmt: skip
+    return cards
 
 
 def _card_row(cards: list[str]) -> str:
@@ -175,16 +187,7 @@ def compute_overview(data: DashboardData, filters: Filters, *, svg: bool = False
         "qoe_device": bc.qoe_by_device(view["qoe"], label),
     }
     specs, svgs = _specs(charts, svg)
-    k = view["kpis"].set_index("kpi")
-    cards = [
-        kpi_card(name, str(k.at[name, "label"]), float(k.at[name, "value"]), str(k.at[name, "unit"]),
-                 change=float(k.at[name, "change"]), higher_is_better=bool(k.at[name, "higher_is_better"]))
-        for name in _KPIS
-    ]  # fmt: skip
-    risk = view["cohorts"][view["cohorts"]["is_at_risk"]]
-    cards.insert(2, kpi_card("revenue_at_risk", "Revenue at risk (30 days)",
-                             float(risk["revenue_at_risk_30d_usd"].sum()), "usd",
-                             note=f"{len(risk)} at-risk cohorts", higher_is_better=False))  # fmt: skip
+    cards = kpi_cards(view["kpis"], _KPIS)
     found = insights.rank([
         *insights.from_revenue_impact(view["revenue"]),
         *insights.from_churn_signals(view["cohorts"]),

@@ -21,6 +21,7 @@ from opskit.cache import ResultCache, cache_key, memo_scope
 from opskit.config import Settings, load_settings
 from opskit.datasets import REGISTRY, Context, Dataset
 from opskit.errors import DatasetError
+from opskit.present.units import fmt_timestamp
 from opskit.schemas import validate
 from opskit.warehouse import Warehouse, open_warehouse
 
@@ -78,7 +79,7 @@ def warehouse_provenance(
             as_of=datetime.fromisoformat(meta["data_end"]),
             detail=(
                 f"synthetic demo business (seed {meta.get('seed')}, scale {meta.get('scale')}, "
-                f"built {meta.get('built_at')})"
+                f"built {fmt_timestamp(meta['built_at']) if meta.get('built_at') else 'at an unknown time'})"
             ),
         )
     loaded = meta.get("loaded_at")
@@ -174,6 +175,8 @@ def _load_warehouse(
         k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in ctx.filters.items()
     }
     frame.attrs["as_of"] = ctx.as_of.isoformat()
+    if ctx.used_window is not None:
+        frame.attrs["window"] = [ts.isoformat() for ts in ctx.used_window]
     logger.info("load %s %s: %d rows in %.0f ms (%s)", name, ctx.filters, len(frame),
                 (time.perf_counter() - t0) * 1000, p.kind)  # fmt: skip
     if store is not None:

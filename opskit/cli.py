@@ -99,7 +99,7 @@ def demo_build(
     target = open_warehouse(settings, read_only=False)
     typer.echo(f"building demo warehouse (seed {seed}, scale {scale}) at {target.path or target}")
     t0 = time.perf_counter()
-    report = build_demo(target, seed=seed, scale=scale, end=end)
+    report = build_demo(target, seed=seed, scale=scale, end=end, progress=True)
     typer.echo(
         f"done in {time.perf_counter() - t0:.1f} s: "
         + ", ".join(f"{k} {v:,}" for k, v in report.rows.items() if not k.startswith("opskit"))

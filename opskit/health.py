@@ -16,16 +16,24 @@ import numpy as np
 import pandas as pd
 
 from opskit import provenance as prov
-from opskit.analytics._result import Finding, Result
+from opskit.analytics._result import Finding, Result, TableSpec
 from opskit.analytics.anomaly import detect
 from opskit.analytics.anomaly.chart import anomaly_chart
 from opskit.analytics.anomaly.evaluate import alert_runs
 from opskit.cache import ResultCache, cache_key, code_fingerprint
 from opskit.catalog import load
 from opskit.config import Settings, load_settings
+from opskit.present import fmt_timestamp, fmt_window, humanize
 from opskit.provenance import utc_timestamp
 
-__all__ = ["ALERT_SCORE", "qoe_series", "service_health"]
+__all__ = [
+    "ALERT_SCORE",
+    "METRIC_AXIS",
+    "STATUS_RULE",
+    "metric_axis",
+    "qoe_series",
+    "service_health",
+]
 
 #: Score at which a point counts as an alert (the anomaly engine's "high" severity, p <= 1e-6).
 ALERT_SCORE = 0.6
@@ -91,9 +99,18 @@ def service_health(
     Returns
     -------
     Result
-        ``frame``: one row per service/CDN (alerts, worst severity, problems,
-        status); ``tables["alerts"]`` every alert; ``tables["anomalies"]`` the
-        detector output; findings per unhealthy service.
+        ``frame``: one row per service/CDN (alerts, worst alert severity, problems,
+        ``status`` and ``status_reason`` from :data:`STATUS_RULE`);
+        ``tables["alerts"]`` every alert; ``tables["anomalies"]`` the detector output;
+        ``tables["problems"]`` the Dynatrace problems that overlap the window; findings
+        per unhealthy service.
+
+    Notes
+    -----
+    The status of a service, the number of critical services and the problems each
+    one counts come from one rule (:data:`STATUS_RULE`): critical when a Dynatrace
+    problem is open at the window end or an alert is still running, degraded when an
+    alert or a problem happened in the window, healthy otherwise.
     """
     apm0 = load("apm_health", settings=settings, resolution="1h", metric="throughput_rpm")
     data_end = apm0["timestamp"].max() + pd.Timedelta(hours=1)
@@ -119,25 +136,79 @@ def service_health(
     problems = load(
         "problems", settings=settings, start=start_ts - pd.Timedelta(days=1), end=end_ts
     )
+    if len(problems):  # the problems that overlap the window
+        problems = problems[problems["end_time"].isna() | (problems["end_time"] >= start_ts)]
+        problems = problems.reset_index(drop=True)
     p = prov.combine([*provs, prov.of(problems)])
     summary = _summarise(alerts, problems, flagged, end_ts)
     findings = _findings(summary, alerts, p, _STEP_MIN[resolution])
-    result = Result(
+    counts = summary["status"].value_counts()
+    crit, degr = int(counts.get("critical", 0)), int(counts.get("degraded", 0))
+    window = fmt_window(start_ts, end_ts) if (end_ts - start_ts) >= pd.Timedelta(days=1) else (
+        f"{fmt_timestamp(start_ts)} - {fmt_timestamp(end_ts)}")  # fmt: skip
+    worst = summary.iloc[0] if len(summary) else None
+    headline = (
+        f"{window}: {crit} critical and {degr} degraded of {len(summary)} services and CDNs, "
+        f"{len(alerts)} anomaly alerts and {len(problems)} Dynatrace problems"
+        + (f"; worst: {worst['entity']} ({int(worst['alerts'])} alerts, {int(worst['problems'])} Dynatrace "
+           f"problems)." if worst is not None and worst["status"] != "healthy" else ".")
+    )  # fmt: skip
+    open_problems = int((problems["status"] == "OPEN").sum()) if len(problems) else 0
+    return Result(
         name="service_health",
+        title="Service health",
+        headline=headline,
         frame=summary,
         provenance=p,
         findings=findings,
+        notes=[f"Status rule: {STATUS_RULE}"],
         summary={
-            "window": f"{start_ts:%Y-%m-%d %H:%M} .. {end_ts:%Y-%m-%d %H:%M} UTC",
-            "series scanned": int(series.groupby(["entity", "metric"]).ngroups),
+            "window": window,
+            "series_scanned": int(series.groupby(["entity", "metric"]).ngroups),
+            "critical_services": crit,
+            "degraded_services": degr,
             "alerts": len(alerts),
-            "unhealthy services": int((summary["status"] != "healthy").sum()),
-            "problems opened": len(problems),
+            "problems_in_window": len(problems),
+            "open_problems": open_problems,
         },
+        tiles=(
+            "critical_services",
+            "degraded_services",
+            "alerts",
+            "problems_in_window",
+            "open_problems",
+        ),
         tables={"alerts": alerts, "anomalies": anomalies, "problems": problems},
+        shown=(
+            TableSpec(
+                "frame",
+                "Services and CDNs by status",
+                ("entity", "status", "status_reason", "alerts", "problems", "last_alert"),
+                name="services",
+            ),
+            TableSpec(
+                "alerts",
+                "Anomaly alerts",
+                ("entity", "metric", "start", "end", "max_score"),
+                sort_by="start",
+            ),
+            TableSpec(
+                "problems",
+                "Dynatrace problems in the window",
+                (
+                    "display_id",
+                    "title",
+                    "entity",
+                    "severity_level",
+                    "status",
+                    "start_time",
+                    "duration_min",
+                ),
+                sort_by="start_time",
+            ),
+        ),
         _chart=_chart,
     )
-    return result
 
 
 def _scan(
@@ -162,11 +233,23 @@ def _scan(
     return anomalies
 
 
+#: The rule every surface derives a service's status from (the dashboard shows it as help text).
+STATUS_RULE = (
+    "critical: a Dynatrace problem on it is open at the end of the window, or an anomaly alert "
+    "is still running (it ended less than an hour before the window end); degraded: an anomaly "
+    "alert or a Dynatrace problem in the window, all over by its end; healthy: neither."
+)
+
+
 def _summarise(
     alerts: pd.DataFrame, problems: pd.DataFrame, flagged: pd.DataFrame, end: pd.Timestamp
 ) -> pd.DataFrame:
-    """Status: ``critical`` with an open problem or an alert in the last hour,
-    ``degraded`` with any alert in the window, else ``healthy``."""
+    """One row per service/CDN with its status, from one rule (:data:`STATUS_RULE`).
+
+    ``status_reason`` says which evidence gave the status; ``worst_alert_severity``
+    is the anomaly engine's worst point severity in the alerts (it does not set the
+    status on its own: an alert that is over makes a service degraded, not critical).
+    """
     entities = pd.Index(sorted(flagged["entity"].unique()), name="entity")
     by_alert = alerts.groupby("entity").agg(
         alerts=("metric", "size"), metrics_alerting=("metric", "nunique"), last_alert=("end", "max")
@@ -179,16 +262,43 @@ def _summarise(
         .max()
     )
     names = {v: k for k, v in _SEVERITY_RANK.items()}
-    if len(problems):
-        counts = problems.assign(open=problems["status"] == "OPEN").groupby("entity")
-        n_prob = counts.size().reindex(entities, fill_value=0)
-        open_prob = counts["open"].sum().reindex(entities, fill_value=0)
-    else:
-        n_prob = open_prob = pd.Series(0, index=entities)
     n_alerts = by_alert["alerts"].fillna(0).astype(int)
-    recent = by_alert["last_alert"].notna() & (by_alert["last_alert"] >= end - RECENT)
-    status = np.where(
-        open_prob.gt(0) | recent, "critical", np.where(n_alerts > 0, "degraded", "healthy")
+    rows = []
+    for entity in entities:
+        a = alerts[alerts["entity"] == entity]
+        pr = problems[problems["entity"] == entity] if len(problems) else problems
+        open_pr = pr[pr["status"] == "OPEN"] if len(pr) else pr
+        running = a[a["end"] >= end - RECENT] if len(a) else a
+        if len(open_pr):
+            first = open_pr.sort_values("start_time").iloc[0]
+            status = "critical"
+            reason = (
+                f"Dynatrace problem {first['display_id']} ({str(first['severity_level']).lower()}) "
+                f"open since {fmt_timestamp(first['start_time'])}"
+            )
+        elif len(running):
+            r = running.sort_values("start").iloc[0]
+            status = "critical"
+            reason = (
+                f"alerting now on {metric_name(str(r['metric']))} since {fmt_timestamp(r['start'])}"
+            )
+        elif len(a) or len(pr):
+            status = "degraded"
+            parts = []
+            if len(a):
+                parts.append(
+                    f"{len(a)} alert{'s' * (len(a) != 1)}, last {fmt_timestamp(a['end'].max())}"
+                )
+            if len(pr):
+                parts.append(
+                    f"{len(pr)} Dynatrace problem{'s' * (len(pr) != 1)} ({', '.join(pr['display_id'])})"
+                )
+            reason = " and ".join(parts) + " in the window, all over"
+        else:
+            status, reason = "healthy", "no alerts and no Dynatrace problems in the window"
+        rows.append((entity, status, reason, len(pr), len(open_pr)))
+    st = pd.DataFrame(
+        rows, columns=["entity", "status", "status_reason", "problems", "open_problems"]
     )
     df = pd.DataFrame(
         {
@@ -196,11 +306,12 @@ def _summarise(
             "kind": np.where(entities.str.startswith("cdn:"), "cdn", "service"),
             "alerts": n_alerts.to_numpy(),
             "metrics_alerting": by_alert["metrics_alerting"].fillna(0).astype(int).to_numpy(),
-            "worst_severity": worst.reindex(entities).map(names).fillna("none").to_numpy(),
+            "worst_alert_severity": worst.reindex(entities).map(names).fillna("none").to_numpy(),
             "last_alert": pd.to_datetime(by_alert["last_alert"], utc=True).array,
-            "problems": n_prob.astype(int).to_numpy(),
-            "open_problems": open_prob.astype(int).to_numpy(),
-            "status": status,
+            "problems": st["problems"].astype(int).to_numpy(),
+            "open_problems": st["open_problems"].astype(int).to_numpy(),
+            "status": st["status"].to_numpy(),
+            "status_reason": st["status_reason"].to_numpy(),
         }
     )
     order = {"critical": 0, "degraded": 1, "healthy": 2}
@@ -217,19 +328,24 @@ def _findings(
         metric = a.groupby("metric").size().idxmax() if len(a) else "n/a"
         step = 60 if r.kind == "cdn" else step_min
         minutes = float(a["n_points"].sum() * step) if len(a) else 0.0
+        title = (
+            f"{r.entity} is {r.status}: anomalies in {metric_name(metric)}"
+            if len(a)
+            else f"{r.entity} is {r.status}: Dynatrace problems without anomaly alerts"
+        )
         out.append(
             Finding(
-                title=f"{r.entity} shows anomalies in {metric.replace('_', ' ')}",
-                where=f"{r.metrics_alerting} metric(s), last at {pd.Timestamp(r.last_alert):%Y-%m-%d %H:%M} UTC",
+                title=title,
+                where=r.status_reason,
                 source="service_health",
                 action="check recent deploys and the matching Dynatrace problem; page the owning team if still open"
                 if r.kind == "service"
                 else "open an incident with the CDN and shift traffic if it persists",
                 provenance=p,
                 evidence={
-                    "alerts": (float(r.alerts), ""),
-                    "minutes alerting": (minutes, ""),
-                    "Dynatrace problems": (float(r.problems), ""),
+                    "alerts": (float(r.alerts), "count"),
+                    "minutes alerting": (minutes, "minutes"),
+                    "Dynatrace problems": (float(r.problems), "count"),
                 },
                 root_cause=None,
                 confidence="high" if r.problems else "medium",
@@ -238,11 +354,43 @@ def _findings(
     return out
 
 
+#: Value-axis title (with its unit) of each monitored metric.
+METRIC_AXIS = {
+    "latency_p50_ms": "Latency p50 (ms)",
+    "latency_p95_ms": "Latency p95 (ms)",
+    "error_rate": "Error rate (share of requests)",
+    "throughput_rpm": "Throughput (requests per minute)",
+    "apdex": "Apdex (score 0-1)",
+    "rebuffering_ratio": "Rebuffering (share of watch time)",
+    "video_start_failure_rate": "Video start failures (share of plays)",
+}
+
+
+def metric_name(metric: str) -> str:
+    """``metric`` in words, without its unit (``latency_p95_ms`` -> ``latency p95``)."""
+    return METRIC_AXIS[metric].split(" (")[0].lower() if metric in METRIC_AXIS else humanize(metric)
+
+
+def metric_axis(metric: str) -> str:
+    """The value-axis title of ``metric``, with its unit."""
+    return METRIC_AXIS.get(metric, f"{humanize(metric).capitalize()} (as measured)")
+
+
 def _chart(result: Result) -> Any:
     """The most anomalous series with its expected band and alerts."""
     an = result.tables["anomalies"]
     if an.empty:
-        return alt.Chart(pd.DataFrame({"x": []})).mark_point()
+        return (
+            alt.Chart(pd.DataFrame({"x": []}))
+            .mark_point()
+            .properties(description="No series were scanned.")
+        )
     top = an.groupby(["entity", "metric"])["score"].max().sort_values(ascending=False).index[0]
     one = an[(an["entity"] == top[0]) & (an["metric"] == top[1])]
-    return anomaly_chart(one, title=f"{top[0]} · {top[1]}")
+    flagged = int((one["score"] >= ALERT_SCORE).sum())
+    text = (
+        f"Line chart of {metric_axis(top[1]).lower()} for {top[0]}, the most anomalous series, "
+        f"with its expected band; {flagged} point{'s' * (flagged != 1)} scored as alerts."
+    )
+    return anomaly_chart(one, title=f"{top[0]} · {humanize(top[1])}", value_title=metric_axis(top[1]),
+                         description=text)  # fmt: skip

@@ -4,8 +4,13 @@ Each ``from_<dataset>`` function turns one catalog frame into
 :class:`~opskit.analytics._result.Finding` s. Every figure in a finding's text
 comes from the frame (the text is generated from the finding's fields), the
 recommended actions come from the playbook below, and provenance is carried
-from the frame. :func:`rank` orders findings by money at stake, then by
-subscribers; :func:`render_markdown` and :func:`findings_table` present them.
+from the frame. Money at stake is stated as the frame has it (over the frame's
+window) and on the one basis every finding is ranked by
+(:data:`opskit.metrics.MONEY_BASIS`): churn stakes count the cancellations
+*above* the base rate (what fixing the cause could win back), each valued at
+:data:`opskit.metrics.SUBSCRIPTION_VALUE_MONTHS` months of revenue.
+:func:`rank` orders findings by that basis, then by subscribers;
+:func:`render_markdown` and :func:`findings_table` present them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pandas as pd
 
 from opskit import provenance as prov
 from opskit.analytics._result import Confidence, Finding
+from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS, per_year, window_days
 
 __all__ = [
     "PLAYBOOK",
@@ -49,6 +55,10 @@ PLAYBOOK = {
 }
 
 
+def _days_phrase(days: float) -> str:
+    return f"in the last {days:.0f} days"
+
+
 def _confidence(n: float, p_value: float | None = None) -> Confidence:
     if p_value is not None and p_value >= 0.05:
         return "low"
@@ -57,57 +67,72 @@ def _confidence(n: float, p_value: float | None = None) -> Confidence:
     return "medium" if n >= 100 else "low"
 
 
+def _excess(ratio: float) -> float:
+    """Share of an exposed group's churn above the base rate: ``1 - 1/ratio`` (0 when <= 1)."""
+    return 1.0 - 1.0 / ratio if math.isfinite(ratio) and ratio > 1 else 0.0
+
+
 def from_revenue_impact(df: pd.DataFrame, *, top: int = 3) -> list[Finding]:
     """The churn drivers behind the most lost revenue (baseline excluded)."""
     p = prov.of(df)
+    days = window_days(df, 90)
     rows = df[(df["driver"] != "baseline") & (df["revenue_lost_annual_usd"] > 0)].head(top)
-    out = []
-    for r in rows.itertuples():
-        out.append(
-            Finding(
-                title=f"{r.driver.replace('_', ' ').capitalize()} drives lost revenue",
-                where="subscribers who cancelled in the window",
-                source="revenue_impact",
-                action=PLAYBOOK.get(r.driver, "investigate this driver"),
-                provenance=p,
-                impact_usd=float(r.revenue_lost_annual_usd),
-                impact_subscribers=float(r.churners_attributed),
-                evidence={
-                    "relative churn risk": (float(r.relative_risk), ""),
-                    "share of lost revenue": (float(r.share), "pct"),
-                    "exposed subscribers": (float(r.exposed_subscribers), ""),
-                },
-                root_cause=f"exposed subscribers churn {r.relative_risk:.1f}x as often as others",
-                confidence=_confidence(r.exposed_subscribers),
-            )
+    return [
+        Finding(
+            title=f"{r.driver.replace('_', ' ').capitalize()} drives lost revenue",
+            where="subscribers who cancelled in the window",
+            source="revenue_impact",
+            action=PLAYBOOK.get(r.driver, "investigate this driver"),
+            provenance=p,
+            impact_usd=float(r.revenue_lost_annual_usd),
+            impact_period=_days_phrase(days),
+            impact_usd_per_year=per_year(float(r.revenue_lost_annual_usd), days),
+            impact_subscribers=float(r.churners_attributed),
+            evidence={
+                "relative churn risk": (float(r.relative_risk), "ratio"),
+                "share of lost revenue": (float(r.share), "fraction"),
+                "exposed subscribers": (float(r.exposed_subscribers), "count"),
+            },
+            root_cause=f"exposed subscribers churn {r.relative_risk:.1f}x as often as others",
+            confidence=_confidence(r.exposed_subscribers),
         )
-    return out
+        for r in rows.itertuples()
+    ]
 
 
 def from_churn_signals(df: pd.DataFrame, *, top: int = 3) -> list[Finding]:
-    """The at-risk cohorts with the most revenue at risk."""
+    """The at-risk cohorts with the most monthly revenue at risk above the average churn rate."""
     p = prov.of(df)
+    at_risk = df[df["is_at_risk"]].copy()
+    excess = at_risk["relative_risk"].map(_excess)
+    # The monthly revenue of the cancellations above average churn, valued like every churn
+    # stake: a year of revenue for each lost subscription.
+    at_risk["excess_usd"] = at_risk["revenue_at_risk_30d_usd"] * excess * SUBSCRIPTION_VALUE_MONTHS
+    at_risk["excess_n"] = at_risk["projected_churners_30d"] * excess
     out = []
-    for r in df[df["is_at_risk"]].head(top).itertuples():
+    for r in (
+        at_risk.sort_values("excess_usd", ascending=False, kind="stable").head(top).itertuples()
+    ):
         signal = r.top_signal if isinstance(r.top_signal, str) else "no single signal"
         out.append(
             Finding(
                 title=f"At-risk cohort {r.plan.replace('_', '-')} / {r.region} / {r.tenure_band}",
-                where=r.cohort_id,
+                where=f"{int(r.subscribers):,} active subscribers",
                 source="churn_signals",
                 action=PLAYBOOK.get(
                     _signal_key(signal), "target this cohort with a retention offer"
                 ),
                 provenance=p,
-                impact_usd=float(r.revenue_at_risk_30d_usd),
-                impact_period="30 days",
-                impact_subscribers=float(r.projected_churners_30d),
+                impact_usd=float(r.excess_usd),
+                impact_period="in the next 30 days, above average churn",
+                impact_usd_per_year=per_year(float(r.excess_usd), 30),
+                impact_subscribers=float(r.excess_n),
                 evidence={
-                    "monthly churn rate": (float(r.churn_rate_monthly), "pct"),
-                    "relative risk": (float(r.relative_risk), ""),
-                    f"{signal} lift": (float(r.top_signal_lift), "")
+                    "monthly churn rate": (float(r.churn_rate_monthly), "fraction"),
+                    "relative risk": (float(r.relative_risk), "ratio"),
+                    f"{signal} lift": (float(r.top_signal_lift), "ratio")
                     if not math.isnan(r.top_signal_lift)
-                    else (0.0, ""),
+                    else (float("nan"), "ratio"),
                 },
                 root_cause=f"{signal} is over-represented in this cohort",
                 confidence=_confidence(r.subscribers),
@@ -126,41 +151,51 @@ def _signal_key(label: str) -> str:
 
 
 def from_complaints_topics(df: pd.DataFrame, *, top: int = 2) -> list[Finding]:
-    """Complaint themes whose complainants churn the most, by revenue lost."""
+    """Complaint themes whose complainants churn the most above the base rate, by revenue."""
     p = prov.of(df)
-    rows = (
-        df[df["churn_lift"] > 1].sort_values("revenue_lost_annual_usd", ascending=False).head(top)
+    days = window_days(df, 30)
+    rows = df[df["churn_lift"] > 1].assign(
+        excess=lambda d: d["revenue_lost_annual_usd"] * d["churn_lift"].map(_excess)
     )
     return [
         Finding(
             title=f"Complaints about {r.theme.replace('_', ' ')} precede cancellations",
-            where=f"{int(r.tickets)} tickets in the window",
+            where=f"{int(r.tickets):,} tickets in the window",
             source="complaints_topics",
             action=PLAYBOOK.get(r.theme, "fix the root cause of this theme"),
             provenance=p,
-            impact_usd=float(r.revenue_lost_annual_usd),
-            impact_subscribers=float(r.churned_30d),
+            impact_usd=float(r.excess),
+            impact_period=f"{_days_phrase(days)}, above the base churn rate",
+            impact_usd_per_year=per_year(float(r.excess), days),
+            impact_subscribers=float(r.churned_30d) * _excess(float(r.churn_lift)),
             evidence={
-                "churn lift vs everyone": (float(r.churn_lift), ""),
-                "share of tickets": (float(r.share), "pct"),
-                "change vs previous window": (float(r.trend_pct) / 100, "pct")
-                if not math.isnan(r.trend_pct)
-                else (0.0, "pct"),
+                "churn lift vs everyone": (float(r.churn_lift), "ratio"),
+                "share of tickets": (float(r.share), "fraction"),
+                "change vs previous window": (float(r.trend_pct), "percent"),
             },
             root_cause=f"complainants churn {r.churn_lift:.1f}x the base rate",
             confidence=_confidence(r.complainants),
         )
-        for r in rows.itertuples()
+        for r in rows.sort_values("excess", ascending=False, kind="stable").head(top).itertuples()
     ]
 
 
 def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
-    """Campaigns worth scaling (significant uplift, positive ROI) and ones to stop."""
+    """Campaigns worth scaling (significant uplift, positive net value) and ones to stop.
+
+    A campaign's stake is one run's net value (revenue saved minus its budget), or
+    the money a run loses; a run is a one-off, counted once in a year.
+    """
     p = prov.of(df)
     out = []
     for r in df.itertuples():
-        profitable = not math.isnan(r.roi) and r.roi > 0
-        if r.is_significant and r.uplift > 0 and profitable:
+        saved, budget = float(r.revenue_saved_annual_usd), float(r.budget_usd)
+        evidence: dict[str, tuple[float, str]] = {
+            "retention uplift": (float(r.uplift), "pp"),
+            "p-value": (float(r.p_value), "p_value"),
+        }
+        conf = _confidence(r.treated + r.control, r.p_value)
+        if r.is_significant and r.uplift > 0 and saved > budget:
             out.append(
                 Finding(
                     title=f"Scale '{r.name}'",
@@ -168,15 +203,18 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
                     source="retention_campaigns",
                     action="extend the campaign to the whole segment and keep a 10 % control group",
                     provenance=p,
-                    impact_usd=float(r.revenue_saved_annual_usd),
+                    impact_usd=saved - budget,
+                    impact_period="net, once per run of the campaign",
+                    impact_usd_per_year=saved - budget,
                     impact_subscribers=float(r.subscribers_saved),
                     evidence={
-                        "retention uplift": (float(r.uplift), "pct"),
-                        "p-value": (float(r.p_value), "p"),
-                        "ROI": (float(r.roi), "") if not math.isnan(r.roi) else (0.0, ""),
+                        **evidence,
+                        "revenue saved": (saved, "usd"),
+                        "budget": (budget, "usd"),
+                        "ROI": (float(r.roi), "fraction"),
                     },
-                    root_cause="randomised test shows a real retention effect",
-                    confidence=_confidence(r.treated + r.control, r.p_value),
+                    root_cause="randomised test shows a real retention effect that pays back",
+                    confidence=conf,
                 )
             )
         elif r.is_significant and r.uplift > 0:
@@ -185,18 +223,21 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
                     title=f"Make '{r.name}' cheaper before scaling it",
                     where=f"segment {r.segment}",
                     source="retention_campaigns",
-                    action="keep the offer but cut the cost per contact (cheaper channel or smaller incentive), then re-test",
+                    action="do not scale it as it is: each run loses money; cut the cost per contact "
+                    "(cheaper channel or smaller incentive), then re-test",
                     provenance=p,
-                    impact_usd=float(r.budget_usd - r.revenue_saved_annual_usd),
-                    impact_period="lost on the campaign",
+                    impact_usd=budget - saved,
+                    impact_period="lost once per run of the campaign",
+                    impact_usd_per_year=budget - saved,
                     impact_subscribers=float(r.subscribers_saved),
                     evidence={
-                        "retention uplift": (float(r.uplift), "pct"),
-                        "p-value": (float(r.p_value), "p"),
-                        "ROI": (float(r.roi), ""),
+                        **evidence,
+                        "revenue saved": (saved, "usd"),
+                        "budget": (budget, "usd"),
+                        "ROI": (float(r.roi), "fraction"),
                     },
                     root_cause="it works, but saved revenue does not cover its cost",
-                    confidence=_confidence(r.treated + r.control, r.p_value),
+                    confidence=conf,
                 )
             )
         elif not r.is_significant:
@@ -207,12 +248,10 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
                     source="retention_campaigns",
                     action="stop spending on it; test a different offer on this segment",
                     provenance=p,
-                    impact_usd=float(r.budget_usd),
-                    impact_period="spent on the campaign",
-                    evidence={
-                        "retention uplift": (float(r.uplift), "pct"),
-                        "p-value": (float(r.p_value), "p"),
-                    },
+                    impact_usd=budget,
+                    impact_period="spent once per run, with no measurable effect",
+                    impact_usd_per_year=budget,
+                    evidence=evidence,
                     root_cause="no measurable difference from the control group",
                     confidence=_confidence(r.treated + r.control),
                 )
@@ -221,27 +260,30 @@ def from_retention_campaigns(df: pd.DataFrame) -> list[Finding]:
 
 
 def from_operational_efficiency(df: pd.DataFrame) -> list[Finding]:
-    """The team with the largest cost overrun among those missing due dates."""
+    """The team with the largest cost overrun among those resolving work."""
     p = prov.of(df)
+    days = window_days(df, 90)
     teams = df[(df["team"] != "all") & (df["resolved"] > 0)]
     if teams.empty:
         return []
     r = teams.sort_values("cost_overrun_usd", ascending=False).iloc[0]
     overall = df[df["team"] == "all"].iloc[0]
+    overrun = float(r["cost_overrun_usd"])
     return [
         Finding(
             title=f"Team {r['team']} has the largest cost overrun",
-            where=f"{int(r['resolved'])} issues resolved in the window",
+            where=f"{int(r['resolved']):,} issues resolved in the window",
             source="operational_efficiency",
             action="review scope and staffing of this team's open work; unblock blocked issues first",
             provenance=p,
-            impact_usd=float(r["cost_overrun_usd"]),
-            impact_period="over the window",
+            impact_usd=overrun,
+            impact_period=_days_phrase(days),
+            impact_usd_per_year=per_year(overrun, days),
             evidence={
-                "on-time rate": (float(r["on_time_rate"]), "pct"),
-                "on-time rate, all teams": (float(overall["on_time_rate"]), "pct"),
+                "on-time rate": (float(r["on_time_rate"]), "fraction"),
+                "on-time rate, all teams": (float(overall["on_time_rate"]), "fraction"),
                 "median cycle time": (float(r["cycle_time_median_days"]), "days"),
-                "blocked share": (float(r["blocked_rate"]), "pct"),
+                "blocked share": (float(r["blocked_rate"]), "fraction"),
             },
             root_cause="work runs past its plan and is booked above budget",
             confidence=_confidence(float(r["resolved"]) * 20),
@@ -268,11 +310,10 @@ def from_streaming_qoe(df: pd.DataFrame) -> list[Finding]:
             source="streaming_qoe",
             action=PLAYBOOK["playback_buffering"],
             provenance=p,
-            impact_subscribers=None,
             evidence={
-                "rebuffering ratio": (float(by.loc[worst, "ratio"]), "pct"),
-                "other CDNs": (float(base), "pct"),
-                "plays": (float(by.loc[worst, "plays"]), ""),
+                "rebuffering ratio": (float(by.loc[worst, "ratio"]), "fraction"),
+                "other CDNs": (float(base), "fraction"),
+                "plays": (float(by.loc[worst, "plays"]), "count"),
             },
             root_cause=f"rebuffering is {by.loc[worst, 'ratio'] / base:.1f}x the other CDNs'",
             confidence=_confidence(by.loc[worst, "plays"]),
@@ -281,10 +322,17 @@ def from_streaming_qoe(df: pd.DataFrame) -> list[Finding]:
 
 
 def rank(findings: Iterable[Finding]) -> list[Finding]:
-    """Largest (annualised) money at stake first, then subscribers; ties by title."""
-    return sorted(
-        findings, key=lambda f: (-f.impact_score, -(f.impact_subscribers or 0.0), f.title)
-    )
+    """Largest money at stake (USD per year) first, then subscribers, then the rest; ties by title."""
+
+    def key(f: Finding) -> tuple[float, float, str]:
+        money = f.stake_usd_per_year
+        return (
+            -(money if money is not None else -math.inf),
+            -(f.impact_subscribers or 0.0),
+            f.title,
+        )
+
+    return sorted(findings, key=key)
 
 
 def render_markdown(findings: Iterable[Finding], *, limit: int = 10) -> str:
@@ -293,7 +341,7 @@ def render_markdown(findings: Iterable[Finding], *, limit: int = 10) -> str:
 
 
 def findings_table(findings: Iterable[Finding]) -> pd.DataFrame:
-    """One row per finding: title, where, impact, confidence, action, provenance, text."""
+    """One row per finding: title, where, stake (native and per year), confidence, action, text."""
     rows = [
         {
             "title": f.title,
@@ -301,6 +349,7 @@ def findings_table(findings: Iterable[Finding]) -> pd.DataFrame:
             "source": f.source,
             "impact_usd": f.impact_usd,
             "impact_period": f.impact_period,
+            "impact_usd_per_year": f.impact_usd_per_year,
             "impact_subscribers": f.impact_subscribers,
             "confidence": f.confidence,
             "action": f.action,
@@ -309,4 +358,6 @@ def findings_table(findings: Iterable[Finding]) -> pd.DataFrame:
         }
         for f in findings
     ]
-    return pd.DataFrame(rows)
+    columns = ["title", "where", "source", "impact_usd", "impact_period", "impact_usd_per_year",
+               "impact_subscribers", "confidence", "action", "provenance", "text"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from opskit.present.units import fmt_timestamp
+
 __all__ = ["KINDS", "Provenance", "ProvenanceKind", "attach", "combine", "of", "utc_timestamp"]
 
 ProvenanceKind = Literal["demo", "cache", "live"]
@@ -79,11 +81,11 @@ class Provenance:
     def label(self, now: datetime | None = None) -> str:
         """A one-line, human statement of where the numbers came from."""
         systems = ", ".join(self.systems)
-        stamp = self.as_of.strftime("%Y-%m-%d %H:%M UTC")
+        stamp = fmt_timestamp(self.as_of)
         if self.kind == "demo":
             text = f"DEMO DATA (synthetic, not live) from {systems}, data up to {stamp}"
         elif self.kind == "cache":
-            fetched = (self.fetched_at or self.as_of).strftime("%Y-%m-%d %H:%M UTC")
+            fetched = fmt_timestamp(self.fetched_at or self.as_of)
             text = f"CACHED data from {systems}, fetched {fetched} ({_human(self.age(now))} old)"
         else:
             text = f"LIVE data from {systems}, fetched {stamp}"

@@ -287,6 +287,24 @@ class RetentionCampaigns(OpsFrame):
     roi: Series[float] = pa.Field(nullable=True, description="(revenue saved - budget) / budget")
 
 
+class Initiatives(OpsFrame):
+    """Planned retention initiatives: cost and expected effect on one churn driver."""
+
+    initiative_id: Series[str] = pa.Field(unique=True)
+    name: Series[str]
+    driver: Series[str]
+    setup_cost_usd: Series[float] = pa.Field(ge=0)
+    monthly_cost_usd: Series[float] = pa.Field(ge=0)
+    effect: Series[float] = pa.Field(
+        ge=0.0, le=1.0, description="share of the driver's attributable cancellations prevented"
+    )
+    effect_sd: Series[float] = pa.Field(ge=0.0)
+    requires: Series[str] = pa.Field(description="initiative ids it depends on, comma-separated")
+    excludes: Series[str] = pa.Field(
+        description="initiative ids it cannot run with, comma-separated"
+    )
+
+
 class OperationalEfficiency(OpsFrame):
     """Delivery health of production issues per team (plus an ``all`` row)."""
 

@@ -185,6 +185,26 @@ TABLES: dict[str, TableSpec] = {
             cost_per_contact_usd=("float64", "cost per treated subscriber"),
         ),
         _spec(
+            "initiatives",
+            "Planned retention initiatives: what each costs and how much of one churn driver's "
+            "attributable cancellations it is expected to prevent (the planning team's estimate).",
+            initiative_id=("string", "primary key"),
+            name=("string", "what the initiative does"),
+            driver=("string", "the revenue_impact churn driver it acts on"),
+            setup_cost_usd=("float64", "one-off cost to start it"),
+            monthly_cost_usd=("float64", "running cost per month"),
+            effect=(
+                "float64",
+                "expected share of the driver's attributable cancellations prevented",
+            ),
+            effect_sd=("float64", "uncertainty (standard deviation) of that share"),
+            requires=("string", "initiative ids it depends on (comma-separated; empty if none)"),
+            excludes=(
+                "string",
+                "initiative ids it cannot run with (comma-separated; empty if none)",
+            ),
+        ),
+        _spec(
             "campaign_assignments",
             "Randomised assignment of eligible subscribers to treatment or control.",
             campaign_id=("string", "campaign"),

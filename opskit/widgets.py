@@ -33,10 +33,10 @@ import anywidget
 import ipywidgets as W
 import traitlets
 
-from opskit.analytics._result import provenance_banner
 from opskit.boards import BoardView, board_view, kpi_card
 from opskit.config import Settings
 from opskit.dashboard import CHART_BUNDLE, WINDOWS, Filters, dashboard_dir
+from opskit.present.page import provenance_banner
 
 __all__ = [
     "ChartPanel",

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from opskit import insights as ins
-from opskit.analytics._result import fmt_number
 from opskit.catalog import load
 from opskit.config import Settings
+from opskit.present import fmt
 
 NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?(?:[kMB%])?")
 
@@ -41,14 +41,15 @@ def test_every_number_in_the_text_is_one_of_the_findings_fields(findings: list) 
     for f in findings:
         allowed = set()
         if f.impact_usd is not None:
-            allowed.add(fmt_number(f.impact_usd, "usd"))
+            allowed.add(fmt(f.impact_usd, "usd"))
+            allowed.add(fmt(f.impact_usd_per_year, "usd"))
         if f.impact_subscribers is not None:
-            allowed.add(fmt_number(round(f.impact_subscribers)))
+            allowed.add(fmt(f.impact_subscribers, "count"))
         for value, unit in f.evidence.values():
-            allowed.add(fmt_number(value, unit))
+            allowed.add(fmt(value, unit))
         allowed_numbers = {m for a in allowed for m in NUMBER.findall(a)}
         # Numbers quoted in labels (where/title/root cause/action) come from the data too:
-        context = " ".join([f.title, f.where, f.root_cause or "", f.action, f.period_phrase])
+        context = " ".join([f.title, f.where, f.root_cause or "", f.action, f.impact_period])
         allowed_numbers |= set(NUMBER.findall(context))
         for number in NUMBER.findall(f.text().split(" [")[0]):
             assert number in allowed_numbers, (
@@ -56,10 +57,12 @@ def test_every_number_in_the_text_is_one_of_the_findings_fields(findings: list) 
             )
 
 
-def test_findings_are_ranked_by_annualised_money_and_say_demo(findings: list) -> None:  # type: ignore[type-arg]
+def test_findings_are_ranked_by_money_per_year_and_say_demo(findings: list) -> None:  # type: ignore[type-arg]
     ranked = ins.rank(findings)
-    scores = [f.impact_score for f in ranked]
-    assert scores == sorted(scores, reverse=True)
+    money = [f.stake_usd_per_year for f in ranked if f.stake_usd_per_year is not None]
+    assert money == sorted(money, reverse=True)
+    first_without = next(i for i, f in enumerate(ranked) if f.stake_usd_per_year is None)
+    assert all(f.stake_usd_per_year is None for f in ranked[first_without:])
     assert all(f.text().endswith("[demo data]") for f in ranked)
     table = ins.findings_table(ranked)
     assert list(table["provenance"].unique()) == ["demo"]
@@ -78,4 +81,7 @@ def test_driver_findings_quote_the_dataset_numbers(settings: Settings) -> None:
     top = ins.from_revenue_impact(df, top=1)[0]
     row = df[df["driver"] != "baseline"].iloc[0]
     assert top.impact_usd == pytest.approx(row["revenue_lost_annual_usd"])
-    assert fmt_number(row["revenue_lost_annual_usd"], "usd") in top.text()
+    assert fmt(row["revenue_lost_annual_usd"], "usd") in top.text()
+    # the same stake on the ranking basis: the 90-day window scaled to a year
+    assert top.impact_usd_per_year == pytest.approx(row["revenue_lost_annual_usd"] * 365 / 90)
+    assert f"({fmt(top.impact_usd_per_year, 'usd')} per year)" in top.text()

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from opskit.present.units import humanize
+
 VITAL, REST, OTHER = "vital few", "rest", "other"
 COLOURS = {VITAL: "#c2410c", REST: "#9ca3af", OTHER: "#d1d5db"}
 
@@ -24,7 +26,7 @@ def chart_data(
     shown = min(n, max_bars)
     frame = pd.DataFrame(
         {
-            "item": list(labels[:shown]),
+            "item": [humanize(str(label)) for label in labels[:shown]],
             "value": values[:shown],
             "cumulative_share": cum[:shown],
             "group": [VITAL if i < k else REST for i in range(shown)],
@@ -45,21 +47,46 @@ def chart_data(
     return frame
 
 
-def pareto_chart(data: pd.DataFrame, *, target: float, noun: str, what: str, title: str) -> Any:
-    """An Altair layer chart: bars (left axis), cumulative share (right axis), target rule."""
+def axis_unit(unit: str, period: str = "") -> str:
+    """The unit an axis title names: ``usd`` over a ``year`` -> ``USD per year``.
+
+    >>> axis_unit("usd", "30 days"), axis_unit("days"), axis_unit("rows")
+    ('USD per 30 days', 'days', 'count')
+    """
+    if unit == "usd":
+        return "USD" + (f" per {period}" if period and period != "analysed period" else "")
+    return {"rows": "count", "": "count", "min": "minutes"}.get(unit, unit)
+
+
+def pareto_chart(
+    data: pd.DataFrame,
+    *,
+    target: float,
+    noun: str,
+    what: str,
+    title: str,
+    unit: str = "",
+    period: str = "",
+    description: str = "",
+) -> Any:
+    """An Altair layer chart: bars (left axis), cumulative share (right axis), target rule.
+
+    The value axis names its unit (:func:`axis_unit`); ``description`` is the chart's
+    alt text.
+    """
     import altair as alt
 
     x = alt.X(
         "item:N",
         # An explicit order: Vega-Lite drops field-based sorts when layers share the axis.
         sort=data.sort_values("order")["item"].astype(str).tolist(),
-        title=noun,
+        title=noun[:1].upper() + noun[1:],
         axis=alt.Axis(labelAngle=-40, labelLimit=140),
     )
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
         x=x,
-        y=alt.Y("value:Q", title=what),
+        y=alt.Y("value:Q", title=f"{what[:1].upper() + what[1:]} ({axis_unit(unit, period)})"),
         color=alt.Color(
             "group:N",
             title=None,
@@ -76,7 +103,7 @@ def pareto_chart(data: pd.DataFrame, *, target: float, noun: str, what: str, tit
         x=x,
         y=alt.Y(
             "cumulative_share:Q",
-            title="cumulative share",
+            title="Cumulative share (%)",
             scale=share_scale,
             axis=alt.Axis(format="%", orient="right"),
         ),
@@ -90,5 +117,5 @@ def pareto_chart(data: pd.DataFrame, *, target: float, noun: str, what: str, tit
     return (
         alt.layer(bars, line, rule)
         .resolve_scale(y="independent")
-        .properties(title=title, width=width, height=320)
+        .properties(title=title, width=width, height=320, description=description or title)
     )

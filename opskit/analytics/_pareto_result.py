@@ -12,7 +12,8 @@ import pandas as pd
 from opskit.analytics import _pareto_chart as _chart
 from opskit.analytics import _pareto_core as _core
 from opskit.analytics import _pareto_text as _text
-from opskit.analytics._result import Result, fmt_number
+from opskit.analytics._result import Result
+from opskit.present.units import fmt
 from opskit.provenance import KINDS, Provenance
 
 OUTPUT = ("value", "n_rows", "share", "cumulative_share", "rank", "abc_class", "is_vital_few")
@@ -50,9 +51,9 @@ class WhatIf:
         """One sentence built from the fields."""
         return (
             f"Fixing the top {self.k} ({_text.names(self.items)}) removes "
-            f"{fmt_number(self.value_removed, self.unit)} "
-            f"({fmt_number(self.share_removed, 'pct')}); "
-            f"{fmt_number(self.remaining_value, self.unit)} remains."
+            f"{fmt(self.value_removed, _text.display_unit(self.unit))} "
+            f"({fmt(self.share_removed, 'fraction')}); "
+            f"{fmt(self.remaining_value, _text.display_unit(self.unit))} remains."
         )
 
 
@@ -118,7 +119,7 @@ class ParetoResult(Result):
         >>> demo = Provenance("demo", ("example",), datetime(2026, 1, 1, tzinfo=UTC))
         >>> costs = pd.DataFrame({"team": ["a", "b", "c"], "cost_usd": [60.0, 30.0, 10.0]})
         >>> pareto(costs, "cost_usd", "team", provenance=demo).what_if(2).text()
-        'Fixing the top 2 (a, b) removes $90 (90.0%); $10 remains.'
+        'Fixing the top 2 (a, b) removes $90 (90.0 %); $10 remains.'
         """
         r = self._s.ranked
         if not 1 <= k <= len(r.values):
@@ -192,7 +193,16 @@ class ParetoResult(Result):
             [s.labels(i) for i in range(shown)], s.ranked.values, s.ranked.cum, s.ranked.k, max_bars
         )
         title = f"Pareto of {s.what} by {s.noun}"
-        return _chart.pareto_chart(data, target=self.target, noun=s.noun, what=s.what, title=title)
+        unit, period = str(self.summary["unit"]), str(self.summary["period"])
+        k, n = s.ranked.k, len(s.ranked.values)
+        total = fmt(float(self.summary["total"]), _text.display_unit(unit))
+        text = (
+            f"Pareto chart of {s.what} by {s.noun}, largest first: the {k} vital few of {n} "
+            f"{s.noun} hold {fmt(float(self.summary['vital_few_share']), 'fraction')} of the total "
+            f"{total}; the line is the cumulative share against the {fmt(self.target, 'fraction')} target."
+        )
+        return _chart.pareto_chart(data, target=self.target, noun=s.noun, what=s.what, title=title,
+                                   unit=unit, period=period, description=text)  # fmt: skip
 
 
 def labeller(items: _core.Items, order: np.ndarray[Any, Any]) -> Callable[[int], str]:

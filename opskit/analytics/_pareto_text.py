@@ -1,7 +1,7 @@
 """Words for Pareto results (private): units, nouns, the concentration statement, findings.
 
 Every figure in the text is passed in from the computed result; nothing here
-invents or rounds a number except for display (:func:`fmt_number`).
+invents or rounds a number except for display (:func:`opskit.present.fmt`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from opskit.analytics._result import Confidence, Finding, fmt_number
+from opskit.analytics._result import Confidence, Finding
+from opskit.metrics import DAYS_PER_YEAR, MONTH_DAYS
+from opskit.present.glossary import has_term, term
+from opskit.present.units import fmt, humanize
 from opskit.provenance import Provenance
 
 if TYPE_CHECKING:
@@ -47,10 +50,37 @@ _UNITS = {
     "churned": "subscribers",
     "hours": "hours",
     "days": "days",
-    "minutes": "min",
-    "min": "min",
+    "minutes": "minutes",
+    "min": "minutes",
 }
 DEFAULT_PERIOD = "analysed period"
+#: Days in each period a money figure can be given per.
+_PERIOD_DAYS = {"year": DAYS_PER_YEAR, "month": MONTH_DAYS, "week": 7.0, "day": 1.0}
+#: Display unit of each Pareto value unit (``rows`` and unknown units are counts).
+_DISPLAY = {
+    "usd": "usd",
+    "subscribers": "count",
+    "hours": "hours",
+    "days": "days",
+    "minutes": "minutes",
+}
+
+
+def display_unit(unit: str) -> str:
+    """The presentation unit of a Pareto value unit (``rows`` -> ``count``)."""
+    return _DISPLAY.get(unit, "count")
+
+
+def period_days(period: str) -> float | None:
+    """Days in a money period: ``year`` 365, ``30 days`` 30, ``month`` 30.44; ``None`` if unknown.
+
+    >>> period_days("year"), period_days("30 days"), period_days("analysed period")
+    (365.0, 30.0, None)
+    """
+    if period in _PERIOD_DAYS:
+        return _PERIOD_DAYS[period]
+    m = re.fullmatch(r"(\d+(?:\.\d+)?) days?", period.strip())
+    return float(m.group(1)) if m else None
 
 
 def infer_unit(value: str | None) -> tuple[str, str]:
@@ -65,6 +95,19 @@ def infer_unit(value: str | None) -> tuple[str, str]:
     unit = next((_UNITS[t] for t in tokens if t in _UNITS), "")
     period = next((_PERIODS[t] for t in tokens if t in _PERIODS), DEFAULT_PERIOD)
     return unit, period if unit == "usd" else ""
+
+
+def measure_name(column: str) -> str:
+    """What a value column measures, in words: ``delay_days`` -> ``delay past due``.
+
+    >>> measure_name("delay_days"), measure_name("cost_usd")
+    ('delay past due', 'cost')
+    """
+    if has_term(column):
+        words = term(column).label
+    else:
+        words = humanize(re.sub(r"_(usd|days|hours|minutes|min)$", "", column))
+    return words[:1].lower() + words[1:] if not words[:2].isupper() else words
 
 
 def plural(name: str) -> str:
@@ -92,8 +135,8 @@ def concentration(k: int, n: int, held: float, noun: str, what: str) -> str:
         return f"a single item: all of the {what} is in one of the {noun}"
     level = next(word for limit, word in LEVELS if k / n <= limit + 1e-12)
     text = (
-        f"{level}: {fmt_number(k / n, 'pct')} of {noun} ({k} of {n}) "
-        f"hold {fmt_number(held, 'pct')} of the {what}"
+        f"{level}: {fmt(k / n, 'fraction')} of {noun} ({k} of {n}) "
+        f"hold {fmt(held, 'fraction')} of the {what}"
     )
     return text + (f" (only {n} {noun}, so shares are coarse)" if n < 5 else "")
 
@@ -116,7 +159,7 @@ class Context:
     provenance: Provenance
 
     def fmt(self, amount: float) -> str:
-        return fmt_number(amount, self.unit)
+        return fmt(amount, display_unit(self.unit))
 
     def finding(
         self,
@@ -128,17 +171,22 @@ class Context:
         evidence: dict[str, tuple[float, str]],
         root_cause: str | None = None,
     ) -> Finding:
-        """A Finding with ``amount`` at stake as money or subscribers when the unit is one."""
-        is_usd = self.unit == "usd"
+        """A Finding with ``amount`` at stake as money or subscribers when the unit is one.
+
+        Money over a period of unknown length is evidence only: it cannot be put on
+        the yearly basis findings are ranked by.
+        """
+        days = period_days(self.period or DEFAULT_PERIOD) if self.unit == "usd" else None
         return Finding(
             title=title,
             where=where,
             source="pareto",
             action=action,
             provenance=self.provenance,
-            impact_usd=amount if is_usd else None,
+            impact_usd=amount if days is not None else None,
+            impact_period="per year" if days == DAYS_PER_YEAR else f"per {self.period}",
+            impact_usd_per_year=amount * DAYS_PER_YEAR / days if days is not None else None,
             impact_subscribers=amount if self.unit == "subscribers" else None,
-            impact_period=(self.period or DEFAULT_PERIOD) if is_usd else "year",
             evidence=evidence,
             root_cause=root_cause,
             confidence=self.conf,
@@ -148,7 +196,7 @@ class Context:
 def names(labels: Sequence[str], total: int | None = None, limit: int = 3) -> str:
     """``"a, b, c and 4 more"`` (``total`` = how many there are, default ``len(labels)``)."""
     total = len(labels) if total is None else total
-    shown = ", ".join(labels[:limit])
+    shown = ", ".join(humanize(str(label)) for label in labels[:limit])
     return shown + (f" and {total - min(limit, len(labels))} more" if total > limit else "")
 
 
@@ -171,13 +219,13 @@ def vital_finding(
         where=f"{noun}: {names(labels, k)}",
         action=(
             f"Focus on the {k} vital {noun} first; fixing them removes "
-            f"{ctx.fmt(held_value)} ({fmt_number(held_share, 'pct')}) of the {ctx.what}"
+            f"{ctx.fmt(held_value)} ({fmt(held_share, 'fraction')}) of the {ctx.what}"
         ),
         evidence={
-            f"{ctx.what} held by the vital few": (held_value, ctx.unit),
-            "share held by the vital few": (held_share, "pct"),
-            f"share held by the top 20% of {noun} ({top20[1]})": (top20[0], "pct"),
-            "Gini coefficient": (gini, ""),
+            f"{ctx.what} held by the vital few": (held_value, display_unit(ctx.unit)),
+            "share held by the vital few": (held_share, "fraction"),
+            f"share held by the top 20 % of {noun} ({top20[1]})": (top20[0], "fraction"),
+            "Gini coefficient": (gini, "number"),
         },
     )
 
@@ -196,13 +244,14 @@ def item_finding(
 
     ``path`` is its largest sub-item at each deeper level, with its share of the parent.
     """
-    cause = ", then ".join(f"{lab} ({fmt_number(s, 'pct')} of its parent)" for lab, s in path)
+    cause = ", then ".join(f"{lab} ({fmt(s, 'fraction')} of its parent)" for lab, s in path)
+    label = humanize(label)
     return ctx.finding(
         value,
-        title=f"#{rank} {label} holds {fmt_number(share, 'pct')} of the {ctx.what}",
+        title=f"#{rank} {label} holds {fmt(share, 'fraction')} of the {ctx.what}",
         where=f"rank {rank} of {of}",
         action=f"Root-cause and fix {label}: it alone accounts for {ctx.fmt(value)}",
-        evidence={ctx.what: (value, ctx.unit), "share of total": (share, "pct")},
+        evidence={ctx.what: (value, display_unit(ctx.unit)), "share of total": (share, "fraction")},
         root_cause=f"mostly {cause}" if cause else None,
     )
 
@@ -240,7 +289,7 @@ def findings(result: ParetoResult, top_k: int | None) -> list[Finding]:
             out.append(
                 item_finding(
                     ctx,
-                    label=f"{result.by[0]} {_fmt_key(row[result.by[0]])}",
+                    label=f"{humanize(result.by[0])} {_fmt_key(row[result.by[0]])}",
                     rank=i + 1,
                     of=of,
                     value=float(row["value"]),
@@ -282,6 +331,8 @@ def _largest_path(
         if hit.empty:
             break
         child = hit.iloc[0]
-        path.append((f"{by[d]} {_fmt_key(child[by[d]])}", float(child["share"])))
+        path.append(
+            (f"{humanize(by[d])} {humanize(_fmt_key(child[by[d]]))}", float(child["share"]))
+        )
         prefix[by[d]] = child[by[d]]
     return path

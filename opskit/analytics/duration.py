@@ -357,10 +357,10 @@ def issue_duration(
             detail="issues supplied by the caller without provenance",
         )
     evidence = {
-        f"held-out issues inside the {r.level:.0%} interval": (float(r.coverage), "pct")
+        f"held-out issues inside the {r.level:.0%} interval": (float(r.coverage), "fraction")
         for r in calib.itertuples()
     }
-    evidence["held-out issues"] = (float(test.sum()), "")
+    evidence["held-out issues"] = (float(test.sum()), "count")
     worst = float((calib["coverage"] - calib["level"]).abs().max())
     finding = Finding(
         title="Time-to-resolve intervals for open issues",

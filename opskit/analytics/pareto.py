@@ -207,7 +207,7 @@ def pareto(
     >>> r.vital_few["component"].tolist()
     ['cdn', 'drm']
     >>> r.statement
-    'moderately concentrated: 40.0% of components (2 of 5) hold 87.5% of the cost_usd'
+    'moderately concentrated: 40.0 % of components (2 of 5) hold 87.5 % of the cost'
     >>> r.what_if(1).share_removed
     0.6666666666666666
     >>> r.frame["abc_class"].tolist()
@@ -231,8 +231,8 @@ def pareto(
     order = _core.rank_desc(items.values, items.tie_rank)
     ranked = _core.pareto_stats(items.values[order], target, b_limit)
     labels = _res.labeller(items, order)
-    what = "rows" if value is None else str(value)
-    inferred_unit, inferred_period = _text.infer_unit(None if value is None else what)
+    what = "rows" if value is None else _text.measure_name(str(value))
+    inferred_unit, inferred_period = _text.infer_unit(None if value is None else str(value))
     unit = inferred_unit if unit is None else unit
     period = (
         (inferred_period or _text.DEFAULT_PERIOD if unit == "usd" else "")

@@ -22,7 +22,7 @@ SEED_RESOURCES = (
 #: Monitoring feeds.
 MONITORING = (ops.apm_health, ops.problems, ops.streaming_qoe)
 
-#: Building blocks for analyses and dashboards.
-ANALYTIC = (features.subscriber_months, kpis.kpi_summary)
+#: Building blocks for analyses and dashboards, and the planning table behind decisions.
+ANALYTIC = (features.subscriber_months, kpis.kpi_summary, business.initiatives)
 
 REGISTRY: dict[str, Dataset] = {d.name: d for d in (*SEED_RESOURCES, *MONITORING, *ANALYTIC)}

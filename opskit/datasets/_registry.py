@@ -128,6 +128,9 @@ class Context:
     filters: dict[str, Any]
     as_of: pd.Timestamp
     _distinct: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: The ``[start, end)`` the builder asked for with :meth:`window` (recorded in the
+    #: frame's ``attrs["window"]``, so every figure says which window it covers).
+    used_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def table(self, name: str) -> ibis.Table:
         return self.warehouse.table(name)
@@ -149,6 +152,8 @@ class Context:
         lo = self.filters.get(start, hi - pd.Timedelta(days=default_days))
         if lo >= hi:
             raise DatasetError(f"start ({lo}) must be before end ({hi})")
+        if self.used_window is None:
+            self.used_window = (lo, hi)
         return lo, hi
 
     def distinct(self, table: str, column: str) -> list[str]:

@@ -11,6 +11,7 @@ from opskit.datasets._registry import END, START, Context, Filter, dataset
 from opskit.datasets._subscribers import MONTH_DAYS, subscriber_state
 from opskit.datasets.business import REGION
 from opskit.datasets.ops import isin
+from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS
 
 
 def _pct_change(now: pd.Series, before: pd.Series) -> pd.Series:
@@ -56,7 +57,9 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
     per_sub = fj.group_by("category").aggregate(
         churned_30d=churn30.ifelse(1, 0).sum(),
         _months=((stop.epoch_seconds() - fj.first.epoch_seconds()) / 86_400.0).sum() / MONTH_DAYS,
-        revenue_lost_annual_usd=churn30.ifelse(fj.price_usd.fill_null(0.0) * 12, 0.0).sum(),
+        revenue_lost_annual_usd=churn30.ifelse(
+            fj.price_usd.fill_null(0.0) * SUBSCRIPTION_VALUE_MONTHS, 0.0
+        ).sum(),
     )
     hours = (now.resolved_at.epoch_seconds() - now.created_at.epoch_seconds()) / 3600.0
     agg = now.group_by("category").aggregate(

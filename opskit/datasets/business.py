@@ -18,6 +18,7 @@ from opskit.datasets._subscribers import (
     tenure_band,
 )
 from opskit.datasets.ops import isin
+from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS, subscription_value
 
 PLAN = Filter("plan", "choices", "plan(s)", ("subscribers", "plan"), dynamic=True)
 REGION = Filter("region", "choices", "region(s)", ("subscribers", "region"), dynamic=True)
@@ -54,28 +55,20 @@ def churn_signals(ctx: Context) -> pd.DataFrame:
     x = x.mutate(tenure_band=tenure_band(x.tenure_days))
     one = ibis.literal(1)
     df = (
-        x.group_by(["plan", "region", "tenure_band"])
+        x.group_by(COHORT_KEYS)
         .aggregate(
-            subscribers=x.active_end.ifelse(one, 0).sum(),
-            subscribers_at_start=x.at_start.ifelse(one, 0).sum(),
-            churned=x.churned.ifelse(one, 0).sum(),
-            _months=x.months_at_risk.sum(),
+            **_cohort_sums(x),
             _n=x.count(),
             _reb_sum=x.rebuffering.sum(),
             _reb_n=x.rebuffering.count(),
-            monthly_revenue_usd=x.active_end.ifelse(x.price_usd, 0.0).sum(),
             **{f"_{k}": x[k].ifelse(one, 0).sum() for k in SIGNALS},
         )
         .to_pandas()
     )
     # Everyone's rates, from the same (additive) cohort sums: one query, no double scan.
-    total = df.drop(columns=["plan", "region", "tenure_band"]).sum()
-    overall_rate = total["churned"] / total["_months"] if total["_months"] > 0 else np.nan
+    total = df.drop(columns=COHORT_KEYS).sum()
+    df = cohort_risk(df, ctx.get("risk_threshold", 1.25), ctx.get("min_subscribers", 50))
     df["rebuffering_pct"] = 100 * df["_reb_sum"] / df["_reb_n"].where(df["_reb_n"] > 0)
-    df["churn_rate_monthly"] = (
-        (df["churned"] / df["_months"].where(df["_months"] > 0)).fillna(0.0).clip(0, 1)
-    )
-    df["relative_risk"] = df["churn_rate_monthly"] / overall_rate if overall_rate > 0 else np.nan
     df["payment_failure_rate"] = df["_payment_failure"] / df["_n"]
     df["complaint_rate"] = df["_complaint_contact"] / df["_n"]
     df["inactive_rate"] = df["_low_engagement"] / df["_n"]
@@ -90,19 +83,61 @@ def churn_signals(ctx: Context) -> pd.DataFrame:
     has_lift = lifts.notna().any(axis=1)
     df["top_signal"] = lifts.fillna(-1).idxmax(axis=1).where(has_lift)
     df["top_signal_lift"] = lifts.max(axis=1)
-    df["projected_churners_30d"] = df["subscribers"] * df["churn_rate_monthly"] * 30 / MONTH_DAYS
-    arpu = df["monthly_revenue_usd"] / df["subscribers"].where(df["subscribers"] > 0)
-    df["revenue_at_risk_30d_usd"] = (df["projected_churners_30d"] * arpu).fillna(0.0)
-    df["is_at_risk"] = (df["relative_risk"] >= ctx.get("risk_threshold", 1.25)) & (
-        df["subscribers"] >= ctx.get("min_subscribers", 50)
-    )
-    df["cohort_id"] = df["plan"] + "|" + df["region"] + "|" + df["tenure_band"]
     if ctx.get("at_risk_only", False):
         df = df[df["is_at_risk"]]
     df = df.drop(columns=[c for c in df.columns if c.startswith("_")])
     return df.sort_values(
         ["revenue_at_risk_30d_usd", "cohort_id"], ascending=[False, True], ignore_index=True
     ).assign(rebuffering_pct=lambda d: d["rebuffering_pct"].astype("float64"))
+
+
+#: A cohort is one plan x region x tenure band.
+COHORT_KEYS = ["plan", "region", "tenure_band"]
+
+
+def _cohort_sums(t: ibis.Table) -> dict[str, ibis.Value]:
+    """The additive sums behind a cohort's churn rate and revenue (see :func:`cohort_risk`)."""
+    one = ibis.literal(1)
+    return {
+        "subscribers": t.active_end.ifelse(one, 0).sum(),
+        "subscribers_at_start": t.at_start.ifelse(one, 0).sum(),
+        "churned": t.churned.ifelse(one, 0).sum(),
+        "_months": t.months_at_risk.sum(),
+        "monthly_revenue_usd": t.active_end.ifelse(t.price_usd, 0.0).sum(),
+    }
+
+
+def cohort_sums(state: ibis.Table) -> pd.DataFrame:
+    """Cohort sums of a :func:`~opskit.datasets._subscribers.subscriber_state` (one query)."""
+    t = state.mutate(tenure_band=tenure_band(state.tenure_days))
+    return t.group_by(COHORT_KEYS).aggregate(**_cohort_sums(t)).to_pandas()
+
+
+def cohort_risk(df: pd.DataFrame, risk_threshold: float, min_subscribers: int) -> pd.DataFrame:
+    """Churn rate, relative risk, expected cancellations and revenue at risk per cohort.
+
+    The definition behind ``churn_signals`` and the ``mrr_at_risk_30d`` KPI
+    (:mod:`opskit.metrics`): a cohort's monthly churn rate is its cancellations per
+    subscriber-month in the window; it is at risk when that rate is at least
+    ``risk_threshold`` times everyone's and it has ``min_subscribers`` active
+    subscribers; its revenue at risk is the expected cancellations in the next 30
+    days (rate x active subscribers) times its monthly revenue per subscriber.
+    """
+    df = df.copy()
+    months = df["_months"].sum()
+    overall_rate = df["churned"].sum() / months if months > 0 else np.nan
+    df["churn_rate_monthly"] = (
+        (df["churned"] / df["_months"].where(df["_months"] > 0)).fillna(0.0).clip(0, 1)
+    )
+    df["relative_risk"] = df["churn_rate_monthly"] / overall_rate if overall_rate > 0 else np.nan
+    df["projected_churners_30d"] = df["subscribers"] * df["churn_rate_monthly"] * 30 / MONTH_DAYS
+    arpu = df["monthly_revenue_usd"] / df["subscribers"].where(df["subscribers"] > 0)
+    df["revenue_at_risk_30d_usd"] = (df["projected_churners_30d"] * arpu).fillna(0.0)
+    df["is_at_risk"] = (df["relative_risk"] >= risk_threshold) & (
+        df["subscribers"] >= min_subscribers
+    )
+    df["cohort_id"] = df["plan"] + "|" + df["region"] + "|" + df["tenure_band"]
+    return df
 
 
 DRIVERS = {
@@ -141,7 +176,9 @@ def revenue_impact(ctx: Context) -> pd.DataFrame:
         .aggregate(
             n=x.count(),
             churned=x.churned.ifelse(1, 0).sum(),
-            lost=x.churned.ifelse(x.price_usd.fill_null(0.0) * 12, 0.0).sum(),
+            lost=x.churned.ifelse(
+                x.price_usd.fill_null(0.0) * SUBSCRIPTION_VALUE_MONTHS, 0.0
+            ).sum(),
         )
         .to_pandas()
     )
@@ -249,8 +286,8 @@ def retention_campaigns(ctx: Context) -> pd.DataFrame:
                 "p_value": p, "is_significant": p < 1 - ctx.get("confidence", 0.95),
                 "subscribers_saved": saved, "budget_usd": r.budget_usd,
                 "cost_per_save_usd": r.budget_usd / saved if saved > 0 else np.nan,
-                "revenue_saved_annual_usd": saved * arpu * 12,
-                "roi": (saved * arpu * 12 - r.budget_usd) / r.budget_usd if r.budget_usd else np.nan,
+                "revenue_saved_annual_usd": saved * subscription_value(arpu),
+                "roi": (saved * subscription_value(arpu) - r.budget_usd) / r.budget_usd if r.budget_usd else np.nan,
             }
         )  # fmt: skip
     columns = [c for c in schemas.RetentionCampaigns.to_schema().columns if c != "provenance"]
@@ -258,3 +295,24 @@ def retention_campaigns(ctx: Context) -> pd.DataFrame:
     if ctx.get("status"):
         df = df[df["status"] == ctx.get("status")]
     return df.sort_values("campaign_id", ignore_index=True)
+
+
+@dataset(
+    "initiatives",
+    schemas.Initiatives,
+    Filter("driver", "choices", "churn driver(s) acted on", ("initiatives", "driver"), dynamic=True),
+)  # fmt: skip
+def initiatives(ctx: Context) -> pd.DataFrame:
+    """Planned retention initiatives: cost (setup and monthly) and the expected effect.
+
+    Each initiative acts on one ``revenue_impact`` driver and is expected to prevent
+    ``effect`` (+/- ``effect_sd``) of that driver's attributable cancellations;
+    ``requires`` and ``excludes`` list the initiatives it depends on or cannot run
+    with. The planning team keeps this table; ``forecast_revenue_with_constraints``
+    chooses the mix that pays back most.
+    """
+    t = isin(ctx.table("initiatives"), "driver", ctx.get("driver"))
+    df = t.order_by("initiative_id").to_pandas()
+    for col in ("requires", "excludes"):
+        df[col] = df[col].fillna("")
+    return df

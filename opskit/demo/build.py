@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from opskit.demo import apm, content, issues, population, revenue, sessions
-from opskit.demo._common import DEFAULT_END, Calendar
+from opskit.demo import apm, content, initiatives, issues, population, revenue, sessions
+from opskit.demo._common import DEFAULT_END, MONTHS, Calendar
 from opskit.demo.complaints import complaints_table
 from opskit.demo.truth import Truth
+from opskit.tables import TABLES
 from opskit.warehouse import Warehouse, building, meta_frame
 
 __all__ = ["BuildReport", "build_demo"]
@@ -21,7 +24,7 @@ __all__ = ["BuildReport", "build_demo"]
 logger = logging.getLogger(__name__)
 
 #: Version of the generator: bump when the generated data changes on purpose.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def build_demo(
     seed: int = 7,
     scale: float = 1.0,
     end: pd.Timestamp | str | None = None,
+    progress: bool = False,
 ) -> BuildReport:
     """Generate the demo business and write it to ``target`` atomically.
 
@@ -59,6 +63,8 @@ def build_demo(
         0.05 is a small warehouse for tests.
     end
         Last day of the demo year (default 2026-10-31).
+    progress
+        Show a progress bar (tqdm, on standard error) through the steps.
 
     Returns
     -------
@@ -72,16 +78,22 @@ def build_demo(
         if pd.Timestamp(end or DEFAULT_END).tzinfo is None
         else pd.Timestamp(end or DEFAULT_END)
     )
-    streams = np.random.SeedSequence([seed, 20_261_031]).spawn(8)
+    streams = np.random.SeedSequence([seed, 20_261_031]).spawn(9)
     rng = [np.random.default_rng(s) for s in streams]
     truth = Truth()
     timings: dict[str, float] = {}
     tables: dict[str, pd.DataFrame] = {}
 
+    # Seven generation steps, one tick per simulated month, one per table written.
+    bar = tqdm(total=7 + MONTHS + len(TABLES) + 1, desc="demo build", unit="step",
+               disable=not progress, file=sys.stderr, leave=False)  # fmt: skip
+
     def step(name: str, t0: float) -> float:
         now = time.perf_counter()
         timings[name] = now - t0
         logger.info("demo build: %s in %.2f s", name, now - t0)
+        bar.set_postfix_str(name)
+        bar.update(1)
         return now
 
     t = time.perf_counter()
@@ -106,7 +118,9 @@ def build_demo(
     def factory(**attrs: np.ndarray) -> sessions.SessionGenerator:
         return sessions.SessionGenerator(rng[2], cal, titles, incidents, **attrs)
 
-    pop = population.simulate(rng[3], cal, scale, titles, droughts, factory, truth)
+    bar.set_postfix_str("population")
+    pop = population.simulate(rng[3], cal, scale, titles, droughts, factory, truth,
+                              tick=lambda: bar.update(1))  # fmt: skip
     t = step("population", t)
 
     sess = pd.concat(pop.sessions, ignore_index=True)
@@ -139,6 +153,8 @@ def build_demo(
     apm_metrics, apm_incidents = apm.apm_table(rng[6], cal, apm_days, truth)
     probs = apm.problems_table(rng[7], cal, apm_incidents, max(40, round(160 * scale**0.5)))
     t = step("apm+problems", t)
+    plans = initiatives.initiatives_table(rng[8], truth, scale)
+    t = step("initiatives", t)
 
     tables.update(
         subscribers=pop.subscribers,
@@ -151,6 +167,7 @@ def build_demo(
         problems=probs,
         campaigns=pop.campaigns,
         campaign_assignments=pop.assignments,
+        initiatives=plans,
         demo_truth=truth.frame(),
         demo_truth_tickets=pd.DataFrame({"ticket_id": tickets["ticket_id"], "theme": themes}),
     )
@@ -165,11 +182,17 @@ def build_demo(
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     tables["opskit_meta"] = meta_frame(meta)
+    bar.total = bar.n + len(tables)
+    bar.refresh()
     with building(target) as wh:
         for name, frame in tables.items():
+            bar.set_postfix_str(f"writing {name}")
             wh.write(name, frame)
+            bar.update(1)
     target.close()
-    step("write", t)
+    bar.close()
+    timings["write"] = time.perf_counter() - t
+    logger.info("demo build: write in %.2f s", timings["write"])
     return BuildReport(seed, scale, {k: len(v) for k, v in tables.items()}, timings)
 
 

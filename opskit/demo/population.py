@@ -27,6 +27,7 @@ of the planted probabilities on the last month (the holdout).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,6 +84,22 @@ CAMPAIGNS = (
     (9, "Brazil re-engagement push", "region_brazil", -0.20, 1.2),
 )
 TREATED_SHARE = 0.8
+#: The ``revenue_impact`` drivers (its exposure definitions) as planted drivers and the level
+#: an exposure is measured above: high rebuffering is a mean above 2 % (the dataset's
+#: ``HIGH_REBUFFERING``), the others are flags.
+ATTRIBUTION = {
+    "high_rebuffering": ("rebuffering_pct", 2.0),
+    "payment_failure": ("payment_failed", 0.0),
+    "complaint_contact": ("complaint", 0.0),
+    "low_engagement": ("inactive", 0.0),
+    "price_increase": ("price_increase", 0.0),
+    "content_gap": ("content_gap", 0.0),
+}
+#: Months at the end of the year over which the true driver losses are averaged
+#: (the ``revenue_impact`` default window is the last 90 days).
+TRUTH_MONTHS = 3
+#: A lost subscription's value in months of its price (``opskit.metrics.SUBSCRIPTION_VALUE_MONTHS``).
+VALUE_MONTHS = 12
 
 
 @dataclass
@@ -134,8 +151,12 @@ def simulate(
     droughts: dict[str, np.ndarray],
     sessions_gen_factory: object,
     truth: Truth,
+    tick: Callable[[], object] | None = None,
 ) -> Population:
-    """Run the simulation; ``sessions_gen_factory(attrs) -> SessionGenerator``."""
+    """Run the simulation; ``sessions_gen_factory(attrs) -> SessionGenerator``.
+
+    ``tick`` is called once per simulated month (a progress bar).
+    """
     bounds = cal.month_bounds()
     n0 = max(500, round(185_000 * scale))
     new_per_month = rng.poisson(n0 * 0.047, MONTHS)
@@ -200,6 +221,8 @@ def simulate(
     }
     price_plan = PLANS.index(PRICE_INCREASE.plan)
     holdout = {}
+    driver_loss = dict.fromkeys(ATTRIBUTION, 0.0)
+    list_price = np.array([PLAN_PRICE[p] for p in PLANS])
     for m, (a, b) in enumerate(bounds):
         active = (signup < a) & (churn_day >= a)
         idx = np.flatnonzero(active)
@@ -283,6 +306,8 @@ def simulate(
                     subject=c.campaign_id, unit="fraction", detail=f"log_hr={c.effect}",
                 )  # fmt: skip
         p = 1.0 - np.exp(-h)
+        if m >= MONTHS - TRUTH_MONTHS:
+            _add_driver_losses(driver_loss, x, h, p, m, list_price, plan[idx], price_plan)
         churn = rng.random(len(idx)) < p
         if m == MONTHS - 1:
             holdout = {"auc": _auc(p, churn), "n": len(idx), "rate": float(churn.mean())}
@@ -359,6 +384,8 @@ def simulate(
             "complaint": comp.astype(float),
         }
         open_campaigns = [c for c in open_campaigns if c.start + 1 > m]
+        if tick is not None:
+            tick()
 
     for k, v in BETA.items():
         truth.add("churn_driver", k, v, unit="log hazard ratio per unit")
@@ -369,6 +396,12 @@ def simulate(
         "churn_model", "holdout_churn_rate", holdout["rate"], subject="last_month", unit="fraction"
     )
     truth.add("churn_model", "holdout_subscribers", holdout["n"], subject="last_month")
+    for driver, loss in driver_loss.items():
+        truth.add(
+            "initiative_driver", "revenue_lost_per_month_usd", loss / TRUTH_MONTHS, subject=driver,
+            unit="USD per month", detail=f"expected cancellations caused by the driver in the last "
+            f"{TRUTH_MONTHS} months x {VALUE_MONTHS} months of their price, per month",
+        )  # fmt: skip
 
     subs = pd.DataFrame(
         {
@@ -398,6 +431,30 @@ def simulate(
         assignments=pd.concat(assignments, ignore_index=True),
         intervals=intervals,
     )
+
+
+def _add_driver_losses(
+    loss: dict[str, float],
+    x: dict[str, np.ndarray],
+    h: np.ndarray,
+    p: np.ndarray,
+    month: int,
+    list_price: np.ndarray,
+    plan: np.ndarray,
+    price_plan: int,
+) -> None:
+    """Add this month's expected revenue lost to each driver: churn it causes x its value.
+
+    A driver's cancellations are the expected ones minus those expected with the
+    driver's exposure removed (flags off, rebuffering down to the "high" level).
+    """
+    price = list_price[plan].copy()
+    if month >= PRICE_INCREASE.effective_month:
+        price[plan == price_plan] = PRICE_INCREASE.new
+    for driver, (name, level) in ATTRIBUTION.items():
+        excess = np.maximum(x[name] - level, 0.0)
+        without = 1.0 - np.exp(-h * np.exp(-BETA[name] * excess))
+        loss[driver] += float(((p - without) * price).sum()) * VALUE_MONTHS
 
 
 def _segment(rule: str, x: dict[str, np.ndarray], region: np.ndarray) -> np.ndarray:

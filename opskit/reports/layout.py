@@ -20,9 +20,49 @@ import shutil
 import time
 from pathlib import Path
 
-__all__ = ["TMP_PATTERN", "clean_stale_tmp", "pid_alive", "point_latest", "tmp_folder"]
+__all__ = [
+    "LATEST_JSON",
+    "RUN_JSON",
+    "RUN_LOG",
+    "TMP_PATTERN",
+    "clean_stale_tmp",
+    "csv_name",
+    "html_name",
+    "notebook_name",
+    "pdf_name",
+    "pid_alive",
+    "point_latest",
+    "tmp_folder",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The run manifest in every run folder, and the pointer to a report's last good run.
+RUN_JSON = "run.json"
+LATEST_JSON = "latest.json"
+#: What the kernel logged during a run (never shown in the report page itself).
+RUN_LOG = "run.log"
+
+
+def html_name(report: str) -> str:
+    """The report page of a run folder."""
+    return f"{report}.html"
+
+
+def pdf_name(report: str) -> str:
+    """The printable copy of the report page."""
+    return f"{report}.pdf"
+
+
+def notebook_name(report: str) -> str:
+    """The executed notebook of a run folder."""
+    return f"{report}.ipynb"
+
+
+def csv_name(report: str, table: str) -> str:
+    """The CSV file of one of the report's tables."""
+    return f"{report}-{table}.csv"
+
 
 #: Name of a run's temporary folder: ``.<run-id>.tmp-<pid>``.
 TMP_PATTERN = re.compile(r"^\.(?P<run_id>.+)\.tmp-(?P<pid>\d+)$")

@@ -23,6 +23,7 @@ from typing import Any
 import nbformat
 
 from opskit.errors import OpsKitError
+from opskit.reports import layout
 
 __all__ = ["publish_run", "storage_body"]
 
@@ -174,7 +175,7 @@ def publish_run(
         or ``reason``/``error``; also stored under ``publish`` in ``run.json``.
         A failure never raises: it is logged and recorded.
     """
-    manifest_path = folder / "run.json"
+    manifest_path = folder / layout.RUN_JSON
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     result: dict[str, Any]
     if not settings.allow_writes:
@@ -187,7 +188,9 @@ def publish_run(
             from opskit.connectors import connector_from_settings
 
             body = storage_body(
-                folder / f"{name}.ipynb", manifest, html_report=str(folder / f"{name}.html")
+                folder / layout.notebook_name(name),
+                manifest,
+                html_report=str(folder / layout.html_name(name)),
             )
             factory: Callable[[], Any] = connector_factory or (
                 lambda: connector_from_settings("confluence", settings)

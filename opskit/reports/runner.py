@@ -1,24 +1,28 @@
 """Run a report notebook with papermill into ``reports/<name>/<date>/<run-id>/``.
 
-Each run folder holds the executed notebook, a code-free HTML page and
-``run.json`` (parameters, status, timings, per-cell durations, provenance and,
-on failure, the failing cell and error). Runs are written to a temporary
-folder and moved into place at the end, so readers never see half a run; a
-failed run never replaces a successful one in the same slot, and
-``reports/<name>/latest.json`` (and the ``latest`` symlink) only ever point at a
-successful run.
+Each run folder holds the executed notebook, a code-free HTML page, a PDF of that
+page (printed by the system's Chromium, :mod:`opskit.reports.pdf`), one CSV per
+table the page shows (every row, full precision), ``run.log`` (what the kernel
+logged: log lines never appear in the page) and ``run.json`` (parameters, status,
+timings, per-cell durations, provenance, files, warnings and, on failure, the
+failing cell and error). Runs are written to a temporary folder and moved into
+place at the end, so readers never see half a run; a failed run never replaces a
+successful one in the same slot, and ``reports/<name>/latest.json`` (and the
+``latest`` symlink) only ever point at a successful run.
+
+Kernels are started with CurveZMQ transport encryption (the kernel manager
+provisions the keys), so nothing travels over TCP in plain text.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import html
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,12 +30,17 @@ from typing import Any
 
 import nbformat
 import papermill as pm
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 
 from opskit.config import load_settings
 from opskit.errors import ConfigError, ReportError, ReportExecutionError
-from opskit.reports import export, layout, params
-from opskit.viz import RENDERER_ENV
+from opskit.present.glossary import term
+from opskit.present.page import link_tables
+from opskit.present.units import fmt, fmt_timestamp, humanize
+from opskit.reports import export, layout, params, pdf
 
 __all__ = ["KERNEL", "ReportRun", "notebook_path", "report_names", "run_report"]
 
@@ -53,11 +62,35 @@ class ReportRun:
 
     @property
     def html(self) -> Path:
-        return self.folder / f"{self.name}.html"
+        return self.folder / layout.html_name(self.name)
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / layout.pdf_name(self.name)
 
     @property
     def notebook(self) -> Path:
-        return self.folder / f"{self.name}.ipynb"
+        return self.folder / layout.notebook_name(self.name)
+
+
+class EncryptedKernelManager(AsyncKernelManager):
+    """The report kernels' manager: CurveZMQ keys, and a shutdown without a stray SIGINT.
+
+    jupyter_client interrupts a kernel before asking it to shut down; a report kernel
+    is idle by then (every cell finished, or papermill already interrupted the one that
+    timed out), and the interrupt only lands in whatever message the kernel is handling
+    ("KeyboardInterrupt caught in kernel" on the run's output). The polite shutdown
+    request, then a kill if the kernel is still up, remain.
+    """
+
+    @default("transport_encryption")
+    def _default_transport_encryption(self) -> str:
+        return "auto" if zmq.has("curve") else "disabled"
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
 
 
 def report_names(home: Path | None = None) -> list[str]:
@@ -159,7 +192,7 @@ def run_report(
     tmp = layout.tmp_folder(final)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    out_nb = tmp / f"{name}.ipynb"
+    out_nb = tmp / layout.notebook_name(name)
     manifest: dict[str, Any] = {
         "name": name, "run_id": run_id, "logical_date": day, "parameters": values,
         "notebook": str(source.relative_to(home)) if source.is_relative_to(home) else str(source),
@@ -168,11 +201,11 @@ def run_report(
     t0 = time.perf_counter()
     error: pm.PapermillExecutionError | None = None
     try:
-        with _chart_renderer("svg"):
-            pm.execute_notebook(
-                str(source), str(out_nb), parameters=values, kernel_name=kernel, cwd=str(source.parent),
-                progress_bar=False, log_output=False, execution_timeout=timeout_s,
-            )  # fmt: skip
+        pm.execute_notebook(
+            str(source), str(out_nb), parameters=values, kernel_name=kernel, cwd=str(source.parent),
+            progress_bar=False, log_output=False, execution_timeout=timeout_s,
+            kernel_manager_class=EncryptedKernelManager,
+        )  # fmt: skip
     except pm.PapermillExecutionError as exc:
         error = exc
     except Exception as exc:  # kernel died, timeout, missing file: still keep the evidence
@@ -190,24 +223,18 @@ def run_report(
             "cell_index": _failing_cell(nb), "exec_count": error.exec_count,
             "ename": error.ename, "evalue": error.evalue,
         }  # fmt: skip
-    header = {
-        "status": manifest["status"], "ran": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "parameters": ", ".join(f"{k}={v}" for k, v in values.items()) or "defaults",
-        "data": "; ".join(p["label"] for p in manifest["provenance"]) or "no provenance recorded",
-    }  # fmt: skip
-    page = export.to_html(nb, title=name, header=header)
-    (tmp / f"{name}.html").write_text(page, encoding="utf-8")
-    manifest["external_references"] = export.external_references(page)
+    _write_outputs(nb, tmp, name, values, started, manifest)
     folder = _finish(tmp, final, manifest, t0, name)
     run = ReportRun(name, folder.name, folder, manifest["status"], manifest)
     if error is not None:
         raise ReportExecutionError(
             f"report {name}: cell {manifest['error']['cell_index']} raised {error.ename}: {error.evalue}",
             cell_index=manifest["error"]["cell_index"],
-            output_path=str(folder / f"{name}.ipynb"),
+            output_path=str(folder / layout.notebook_name(name)),
         ) from None
     _write_json(
-        root / name / "latest.json", {"run": str(folder.relative_to(root)), **_summary(manifest)}
+        root / name / layout.LATEST_JSON,
+        {"run": str(folder.relative_to(root)), **_summary(manifest)},
     )
     layout.point_latest(root / name, folder)
     logger.info(
@@ -216,18 +243,105 @@ def run_report(
     return run
 
 
-@contextlib.contextmanager
-def _chart_renderer(mode: str) -> Iterator[None]:
-    """Make the kernel (a child process) render charts as static SVG for the report."""
-    old = os.environ.get(RENDERER_ENV)
-    os.environ[RENDERER_ENV] = mode
+def _write_outputs(
+    nb: nbformat.NotebookNode,
+    folder: Path,
+    name: str,
+    values: dict[str, Any],
+    started: datetime,
+    manifest: dict[str, Any],
+) -> None:
+    """CSV tables, the log, the HTML page and its PDF of an executed notebook, into ``folder``."""
+    files: dict[str, Any] = {"notebook": layout.notebook_name(name), "html": layout.html_name(name)}
+    links = {}
+    for table, data in export.page_tables(nb).items():
+        csv = layout.csv_name(name, table)
+        (folder / csv).write_text(str(data.get("csv", "")), encoding="utf-8")
+        links[table] = csv
+    files["tables"] = links
+    log = export.kernel_log(nb)
+    (folder / layout.RUN_LOG).write_text("\n".join(log) + ("\n" if log else ""), encoding="utf-8")
+    files["log"] = layout.RUN_LOG
+    manifest["warnings"] = [line for line in log if _is_warning(line)]
+    page_path = folder / layout.html_name(name)
+    title = f"{humanize(name).capitalize()} - opskit report"
+    header = _header(name, manifest, values, started, links, pdf_file=layout.pdf_name(name))
+    page = link_tables(export.to_html(export.reader_view(nb), title=title, header=header), links)
+    page_path.write_text(page, encoding="utf-8")
+    manifest["external_references"] = export.external_references(page)
+    t0 = time.perf_counter()
+    if manifest["status"] != "succeeded":
+        manifest["files"] = files
+        return
     try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(RENDERER_ENV, None)
-        else:
-            os.environ[RENDERER_ENV] = old
+        pdf.print_pdf(page_path, folder / layout.pdf_name(name))
+        files["pdf"] = layout.pdf_name(name)
+        manifest["pdf_s"] = round(time.perf_counter() - t0, 3)
+    except ReportError as exc:  # the report stands without its PDF; run.json says why
+        logger.warning("report %s: no PDF: %s", name, exc)
+        manifest["pdf_error"] = str(exc)
+        page_path.write_text(
+            page.replace(_PDF_LINK.format(pdf=layout.pdf_name(name)), ""), encoding="utf-8"
+        )
+    manifest["files"] = files
+
+
+_PDF_LINK = " · <a href='{pdf}'>PDF</a>"
+
+
+def _is_warning(line: str) -> bool:
+    return any(word in line for word in ("WARNING", "ERROR", "CRITICAL", "Warning:", "Error:"))
+
+
+def _param_text(key: str, value: Any) -> str:
+    t = term(key, "parameters")
+    shown = (
+        "not set"
+        if value is None
+        else fmt(value, t.unit)
+        if t.unit != "text"
+        else humanize(str(value))
+    )
+    return f"{t.label.lower()} {shown}"
+
+
+def _header(
+    name: str,
+    manifest: dict[str, Any],
+    values: dict[str, Any],
+    started: datetime,
+    links: dict[str, str],
+    *,
+    pdf_file: str,
+) -> str:
+    """The run's facts above the page: report, when, status, parameters, files."""
+    status = manifest["status"]
+    colour = "#1a7f37" if status == "succeeded" else "#cf222e"
+    tables = ", ".join(
+        f"<a href='{html.escape(f)}'>{html.escape(humanize(t))}</a>" for t, f in links.items()
+    )
+    given = "; ".join(_param_text(k, v) for k, v in values.items()) or "defaults"
+    parts = [
+        f"<b>opskit report: {html.escape(humanize(name))}</b> · ran {html.escape(fmt_timestamp(started))}"
+        f" · <span style='color:{colour};font-weight:600'>{html.escape(status)}</span>"
+        + (_PDF_LINK.format(pdf=html.escape(pdf_file)) if status == "succeeded" else "")
+        + f" · <a href='{html.escape(layout.notebook_name(name))}'>notebook</a>",
+        f"Parameters: {html.escape(given)}",
+    ]
+    if tables:
+        parts.append(f"Tables (CSV, every row): {tables}")
+    if status != "succeeded":
+        data = (
+            "; ".join(p["label"] for p in manifest.get("provenance", []))
+            or "no provenance recorded"
+        )
+        parts.append(f"Data: {html.escape(data)}")
+        err = manifest.get("error") or {}
+        if err:
+            parts.append(
+                f"Failed: {html.escape(str(err.get('ename')))}: {html.escape(str(err.get('evalue')))}"
+            )
+    return "<br>".join(parts)
 
 
 def _cell_timings(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
@@ -272,7 +386,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 def _finish(tmp: Path, final: Path, manifest: dict[str, Any], t0: float, name: str) -> Path:
     manifest["ended_at"] = datetime.now(UTC).isoformat()
     manifest["duration_s"] = round(time.perf_counter() - t0, 3)
-    previous = final / "run.json"
+    previous = final / layout.RUN_JSON
     keep_previous = (
         manifest.get("status") != "succeeded"
         and previous.is_file()
@@ -284,7 +398,7 @@ def _finish(tmp: Path, final: Path, manifest: dict[str, Any], t0: float, name: s
         else final
     )
     manifest["run_id"] = target.name
-    _write_json(tmp / "run.json", manifest)
+    _write_json(tmp / layout.RUN_JSON, manifest)
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)

@@ -57,6 +57,7 @@ from typing import Any, Literal
 from croniter import croniter
 
 from opskit.errors import ConfigError
+from opskit.reports import layout
 from opskit.reports.index import build_index
 from opskit.reports.jobs import JobRunner, RunOutcome, RunRequest, subprocess_runner
 from opskit.reports.publish import publish_run
@@ -302,7 +303,7 @@ class Scheduler:
             if not outcome.retryable:
                 break
         publish = None
-        if outcome.folder is not None and (outcome.folder / "run.json").is_file():
+        if outcome.folder is not None and (outcome.folder / layout.RUN_JSON).is_file():
             try:
                 _annotate(outcome.folder, {
                     "job": key, "slot": slot.isoformat(), "attempts": attempt,
@@ -345,7 +346,7 @@ class Scheduler:
 
 
 def _annotate(folder: Path, block: dict[str, Any]) -> None:
-    path = folder / "run.json"
+    path = folder / layout.RUN_JSON
     data = json.loads(path.read_text(encoding="utf-8"))
     data["schedule"] = block
     tmp = path.with_name(".run.json.tmp")

@@ -29,7 +29,7 @@ def test_delay_by_component_matches_the_pareto_table_of_the_catalog(issues):
 
 def test_drilldown_show_component_cause_on_demo_issues(issues):
     by = ["show", "component", "root_cause"]
-    r = pareto(issues, "cost_overrun_usd", by)
+    r = pareto(issues, "cost_overrun_usd", by, period="year")
     assert r.frame["value"].sum() == pytest.approx(issues["cost_overrun_usd"].sum())
     shows = r.drilldown("show")
     assert shows["show"].isna().sum() == int(issues["show"].isna().any())  # issues without a show

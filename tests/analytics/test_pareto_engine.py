@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from opskit.analytics._pareto_text import measure_name
 from opskit.analytics.pareto import ParetoResult, pareto
 from opskit.provenance import Provenance, of
 
@@ -88,9 +89,9 @@ def test_abc_classes_and_top_20_percent_share():
 @pytest.mark.parametrize(
     ("values", "words"),
     [
-        ([91.0] + [1.0] * 19, "highly concentrated: 5.0% of items (1 of 20) hold 82.7%"),
-        ([10.0] * 10, "spread out: 80.0% of items (8 of 10)"),
-        ([60.0, 25.0, 5.0, 5.0, 5.0], "moderately concentrated: 40.0% of items (2 of 5)"),
+        ([91.0] + [1.0] * 19, "highly concentrated: 5.0 % of items (1 of 20) hold 82.7 %"),
+        ([10.0] * 10, "spread out: 80.0 % of items (8 of 10)"),
+        ([60.0, 25.0, 5.0, 5.0, 5.0], "moderately concentrated: 40.0 % of items (2 of 5)"),
     ],
 )
 def test_statement_describes_concentration_and_never_calls_it_invalid(values, words):
@@ -253,10 +254,10 @@ def test_provenance_is_carried_and_never_invented():
 @pytest.mark.parametrize(
     ("column", "usd", "subscribers", "period"),
     [
-        ("revenue_lost_annual_usd", 80.0, None, "year"),
-        ("revenue_at_risk_30d_usd", 80.0, None, "30 days"),
-        ("projected_churners_30d", None, 80.0, "year"),
-        ("delay_days", None, None, "year"),
+        ("revenue_lost_annual_usd", 80.0, None, "per year"),
+        ("revenue_at_risk_30d_usd", 80.0, None, "per 30 days"),
+        ("projected_churners_30d", None, 80.0, "per year"),
+        ("delay_days", None, None, "per year"),
     ],
 )
 def test_findings_put_money_or_subscribers_at_stake_only_for_those_units(
@@ -269,10 +270,11 @@ def test_findings_put_money_or_subscribers_at_stake_only_for_those_units(
     if usd is not None:
         assert focus.impact_period == period
         assert "$80 per" in focus.text()
-    assert column in focus.title  # says which value the share is of
+    what = measure_name(column)  # says which value the share is of, in words
+    assert what in focus.title and "_" not in focus.title
     assert [f.title for f in r.findings[1:]] == [
-        f"#1 a holds 50.0% of the {column}",
-        f"#2 b holds 30.0% of the {column}",
+        f"#1 a holds 50.0 % of the {what}",
+        f"#2 b holds 30.0 % of the {what}",
     ]
 
 

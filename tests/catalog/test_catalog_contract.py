@@ -21,7 +21,7 @@ def test_catalog_has_the_nine_seed_resources_and_three_monitoring_feeds() -> Non
         "operational_efficiency", "pareto_analysis",
     ]  # fmt: skip
     assert {"apm_health", "problems", "streaming_qoe"} <= set(REGISTRY)
-    assert len(REGISTRY) == 14  # + subscriber_months and kpi_summary (analytic)
+    assert len(REGISTRY) == 15  # + subscriber_months, kpi_summary, initiatives (analytic)
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -1,8 +1,9 @@
 """Fixtures for the dashboard browser tests: a Voila server and Debian's Chromium.
 
 The tests drive ``/usr/bin/chromium`` through Playwright's Python package (no
-browser is ever downloaded). Without either they skip with a reason, unless
-``OPSKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a skip becomes a failure.
+browser is ever downloaded; the ``browser`` fixture is in ``tests/conftest.py``).
+Without either they skip with a reason, unless ``OPSKIT_REQUIRE_SYSTEM=1`` (set by
+``.ci/run``), where a skip becomes a failure.
 Every request that does not go to 127.0.0.1 is aborted and recorded; a test that
 triggered one fails (the dashboards must work with no internet access).
 """
@@ -22,40 +23,8 @@ import pytest
 from opskit.config import load_settings
 from opskit.dashboard import dashboard_urls, precompute, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 ARTIFACTS = Path(os.environ.get("OPSKIT_ARTIFACTS", Path(__file__).parent / "artifacts"))
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-
-
-def _missing_browser() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} not found (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed"
-    return None
-
-
-# The sync API keeps an event loop running: close it with the module.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium, or a skip (a failure when OPSKIT_REQUIRE_BROWSER=1)."""
-    reason = _missing_browser()
-    if reason is not None:
-        if os.environ.get("OPSKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required here but cannot run: {reason}")
-        pytest.skip(f"dashboard browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _free_port() -> int:

@@ -55,7 +55,8 @@ def test_overview_numbers_are_catalog_numbers_and_charts_are_valid_vega_lite(
     start = (data.as_of - pd.Timedelta(days=30)).isoformat()
     kpis = load("kpi_summary", plan=f.plan, start=start).set_index("kpi")["value"]
     shown = _card_values(view)
-    for kpi in ("subscribers", "churn_rate", "mrr", "open_critical_issues", "streaming_health"):
+    for kpi in ("subscribers", "churn_rate", "mrr", "mrr_at_risk_30d", "revenue_lost_to_churn",
+                "open_critical_issues", "streaming_health"):  # fmt: skip
         assert shown[kpi] == pytest.approx(float(kpis[kpi]), rel=1e-12), kpi
     assert set(view.charts) == set(view.svgs) == {
         "revenue_pareto", "cohorts", "issues", "production_pareto", "qoe", "qoe_device"

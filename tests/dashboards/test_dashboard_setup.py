@@ -75,6 +75,8 @@ def test_precomputed_health_tables_are_stored_per_warehouse_build(demo_env: dict
 
 
 def test_kpi_card_carries_the_page_contract() -> None:
-    html = kpi_card("churn_rate", "Monthly churn rate", 0.0421, "fraction", change=-0.002)
+    html = kpi_card("churn_rate", "Monthly churn rate", 0.0421, "fraction", change=-0.002,
+                    higher_is_better=False)  # fmt: skip
     assert 'class="opskit-kpi"' in html and 'data-kpi="churn_rate"' in html
-    assert 'data-value="0.0421"' in html and "4.2%" in html
+    assert 'data-value="0.0421"' in html and "4.2 %" in html and "-0.2 pp" in html
+    assert 'class="chg good"' in html  # churn went down

@@ -13,7 +13,7 @@ OK_CELLS = [
         ["parameters"],
     ),
     (
-        "from datetime import UTC, datetime\nfrom IPython.display import HTML\nfrom opskit.analytics._result import provenance_banner\nfrom opskit.provenance import Provenance\nHTML(provenance_banner(Provenance('demo', ('warehouse',), datetime(2026, 11, 1, tzinfo=UTC), detail='seed 7')))",
+        "from datetime import UTC, datetime\nfrom IPython.display import HTML\nfrom opskit.present.page import provenance_banner\nfrom opskit.provenance import Provenance\nHTML(provenance_banner(Provenance('demo', ('warehouse',), datetime(2026, 11, 1, tzinfo=UTC), detail='seed 7')))",
         [],
     ),
     (

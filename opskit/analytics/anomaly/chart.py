@@ -14,7 +14,13 @@ _SEVERITY_COLORS = {"low": "#9e9e9e", "medium": "#f2a900", "high": "#e4572e", "c
 
 
 def anomaly_chart(
-    frame: pd.DataFrame, *, title: str | None = None, width: int = 700, height: int = 250
+    frame: pd.DataFrame,
+    *,
+    title: str | None = None,
+    width: int = 700,
+    height: int = 250,
+    value_title: str = "Value (as measured)",
+    description: str = "",
 ) -> alt.LayerChart:
     """Line of the values, shaded expected band, and flagged points coloured by severity.
 
@@ -26,6 +32,10 @@ def anomaly_chart(
         Chart title; defaults to the detector name (and "demo data" for demo provenance).
     width, height
         Size in pixels.
+    value_title
+        Title of the value axis, with its unit ("Latency p95 (ms)").
+    description
+        The chart's alt text (default: generated from the frame).
 
     Returns
     -------
@@ -51,7 +61,7 @@ def anomaly_chart(
             title += f" ({kind} data)"
     base = alt.Chart(data).encode(x=alt.X("timestamp:T", title=None))
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
-        y=alt.Y("lower:Q", title="value"), y2="upper:Q"
+        y=alt.Y("lower:Q", title=value_title), y2="upper:Q"
     )
     line = base.mark_line(color="#1f3b5c", strokeWidth=1).encode(y="value:Q")
     points = (
@@ -68,5 +78,13 @@ def anomaly_chart(
             tooltip=["timestamp:T", "value:Q", "expected:Q", "score:Q", "severity:N"],
         )
     )
-    chart = alt.layer(band, line, points).properties(title=title, width=width, height=height)
+    if not description:
+        n = int(data["is_anomaly"].sum())
+        description = (
+            f"Line chart of {len(data):,} points of {value_title.lower()} with the expected band; "
+            f"{n} point{'s' * (n != 1)} flagged as anomalous."
+        )
+    chart = alt.layer(band, line, points).properties(
+        title=title, width=width, height=height, description=description
+    )
     return cast(alt.LayerChart, chart)

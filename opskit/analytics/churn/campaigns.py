@@ -137,12 +137,12 @@ def campaign_uplift(frame: pd.DataFrame, *, confidence: float = 0.95, power: flo
                 else "redesign or stop; a larger test is needed to prove a small effect",
                 provenance=prov,
                 impact_subscribers=float(r.subscribers_saved),
-                impact_period="campaign",
+                impact_period="for the campaign",
                 evidence={
-                    "uplift": (float(r.uplift), "pct"),
-                    "lower bound": (float(r.uplift_ci_low), "pct"),
-                    "upper bound": (float(r.uplift_ci_high), "pct"),
-                    "p-value": (float(r.p_value), ""),
+                    "uplift": (float(r.uplift), "pp"),
+                    "lower bound": (float(r.uplift_ci_low), "pp"),
+                    "upper bound": (float(r.uplift_ci_high), "pp"),
+                    "p-value": (float(r.p_value), "p_value"),
                 },
                 confidence="high" if r.p_value < 0.01 else "medium" if works else "low",
             )

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from opskit.analytics._result import Result
+from opskit.present.units import fmt, humanize
 
 __all__ = [
     "calibration_chart",
@@ -43,18 +44,34 @@ def retention_chart(result: Result) -> Any:
 def forest_chart(result: Result) -> Any:
     """Odds ratios with confidence intervals on a log axis (1 = no effect)."""
     df = result.frame.copy()
+    label = "driver_name" if "driver_name" in df else "term"
+    df["term"] = df[label].astype(str).map(humanize)
     order = df["term"].tolist()
     base = alt.Chart(df).encode(y=alt.Y("term:N", sort=order, title=None))
     scale = alt.Scale(type="log")
     rule = base.mark_rule().encode(
-        x=alt.X("ci_low:Q", scale=scale, title="odds ratio (log scale)"), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", scale=scale, title="Odds ratio of cancelling (ratio, log scale)"),
+        x2="ci_high:Q",
     )
     point = base.mark_point(filled=True, size=60).encode(
         x=alt.X("odds_ratio:Q", scale=scale),
         tooltip=["term", "odds_ratio", "ci_low", "ci_high", "p_value"],
     )
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    return (rule + point + one).properties(title=_title(result, "Churn drivers"), width=420)
+    top = df.sort_values("odds_ratio", ascending=False).head(1)
+    above = int((df["ci_low"] > 1).sum())
+    text = (
+        f"Odds ratios of cancelling for {len(df)} churn drivers with 95 % intervals on a log scale; "
+        f"{above} are clearly above 1 (no effect)"
+        + (
+            f", the largest is {top['term'].iloc[0]} at {fmt(float(top['odds_ratio'].iloc[0]), 'ratio')}."
+            if len(top)
+            else "."
+        )
+    )
+    return (rule + point + one).properties(
+        title=_title(result, "Churn drivers"), width=420, description=text
+    )
 
 
 def calibration_chart(result: Result) -> Any:

@@ -32,8 +32,16 @@ from opskit.analytics._result import Finding, Result
 from opskit.analytics.churn._common import provenance_of, require_columns
 from opskit.analytics.churn.charts import forest_chart
 from opskit.analytics.churn.model import ChurnModel
+from opskit.present.units import humanize
 
-__all__ = ["DRIVERS", "NEW_TENURE_DAYS", "driver_attribution", "driver_effects", "driver_frame"]
+__all__ = [
+    "DRIVERS",
+    "DRIVER_NAMES",
+    "NEW_TENURE_DAYS",
+    "driver_attribution",
+    "driver_effects",
+    "driver_frame",
+]
 
 NEW_TENURE_DAYS = 90
 #: Named drivers and what they mean (plan is categorical, the rest numeric/boolean).
@@ -45,6 +53,17 @@ DRIVERS = {
     "price_increase": "the plan's price rose in the last 90 days",
     "content_gap": "no release in the favourite genre in the last 60 days",
     "new_tenure": f"subscribed less than {NEW_TENURE_DAYS} days",
+    "plan": "plan",
+}
+#: Short names of the drivers, as people read them in tables and charts.
+DRIVER_NAMES = {
+    "rebuffering_pct": "rebuffering (per point)",
+    "inactive": "no viewing last month",
+    "payment_failed": "failed payment",
+    "complaint": "complaint",
+    "price_increase": "price rise",
+    "content_gap": "content gap",
+    "new_tenure": "new subscriber",
     "plan": "plan",
 }
 ACTIONS = {
@@ -157,18 +176,28 @@ def driver_effects(
                     action=ACTIONS[r.feature],
                     provenance=prov,
                     evidence={
-                        "odds ratio": (float(r.odds_ratio), ""),
-                        "lower bound": (float(r.ci_low), ""),
-                        "upper bound": (float(r.ci_high), ""),
+                        "odds ratio": (float(r.odds_ratio), "ratio"),
+                        "lower bound": (float(r.ci_low), "ratio"),
+                        "upper bound": (float(r.ci_high), "ratio"),
                     },
                     confidence="high" if r.ci_low > 1.2 else "medium",
                 )
             )
+    table.insert(0, "driver_name", [
+        DRIVER_NAMES.get(f, f) + (f": {humanize(str(lv))} vs {humanize(str(ref))}" if isinstance(lv, str) else "")
+        for f, lv, ref in zip(table["feature"], table["level"], table["reference"], strict=True)
+    ])  # fmt: skip
+    notes = [
+        f"The {DRIVER_NAMES.get(d, d)} driver was left out of the model: every subscriber in the "
+        "data had the same value, so its effect cannot be estimated."
+        for d in model.dropped_features_
+    ]
     return Result(
         name="churn_drivers",
         frame=table,
         provenance=prov,
         findings=findings,
+        notes=notes,
         summary={"rows": len(frame), "churn_rate": float(frame[target].mean()), "drivers": names},
         _chart=forest_chart,
     )
@@ -249,11 +278,11 @@ def driver_attribution(
                     action=ACTIONS[top["driver"]],
                     provenance=prov,
                     impact_subscribers=top["attributable_churners"],
-                    impact_period="data window",
+                    impact_period="in the data window",
                     evidence={
-                        "share of churners": (top["attributable_share"], "pct"),
-                        "odds ratio": (top["odds_ratio"], ""),
-                        "prevalence": (top["prevalence"], "pct"),
+                        "share of churners": (top["attributable_share"], "fraction"),
+                        "odds ratio": (top["odds_ratio"], "ratio"),
+                        "prevalence": (top["prevalence"], "fraction"),
                     },
                     confidence="high" if top["p_value"] < 0.01 else "medium",
                 )

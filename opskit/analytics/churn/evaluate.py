@@ -168,11 +168,11 @@ def evaluate_churn_model(
         action="target retention offers at the top risk decile first",
         provenance=prov,
         impact_subscribers=float(top["churners"]),
-        impact_period="month",
+        impact_period="per month",
         evidence={
-            "ROC AUC": (metrics["roc_auc"], ""),
-            "lift of the top decile": (float(top["lift"]), ""),
-            "share of churners": (share, "pct"),
+            "ROC AUC": (metrics["roc_auc"], "number"),
+            "lift of the top decile": (float(top["lift"]), "ratio"),
+            "share of churners": (share, "fraction"),
         },
         confidence="high" if metrics["events"] >= 200 else "medium",
     )

@@ -239,6 +239,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     # -- prediction ----------------------------------------------------------
+    @property
+    def dropped_features_(self) -> list[str]:
+        """Features left out because they did not vary in the training data (``constant="drop"``)."""
+        self._check()
+        return list(self.pipeline_.named_steps["prepare"].dropped_)
+
     def _check(self) -> None:
         if not hasattr(self, "pipeline_"):
             raise NotFittedError("this ChurnModel is not fitted yet; call fit(X, y) first")

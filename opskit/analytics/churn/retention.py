@@ -188,8 +188,8 @@ def retention_curves(
                 action=f"review onboarding and offers for {by} {worst['group']}",
                 provenance=prov,
                 evidence={
-                    "retention": (float(worst["retention"]), "pct"),
-                    "best group's retention": (float(best["retention"]), "pct"),
+                    "retention": (float(worst["retention"]), "fraction"),
+                    "best group's retention": (float(best["retention"]), "fraction"),
                 },
                 confidence="high" if worst["ci_high"] < best["ci_low"] else "low",
             )
@@ -280,11 +280,11 @@ def at_risk_segments(
             action="prioritise this segment for retention campaigns and driver review",
             provenance=prov,
             impact_subscribers=float(r.excess_churners),
-            impact_period="month",
+            impact_period="per month",
             evidence={
-                "monthly churn": (float(r.churn_rate), "pct"),
-                "overall churn": (overall, "pct"),
-                "lower bound": (float(r.ci_low), "pct"),
+                "monthly churn": (float(r.churn_rate), "fraction"),
+                "overall churn": (overall, "fraction"),
+                "lower bound": (float(r.ci_low), "fraction"),
             },
             confidence="high" if r.subscriber_months >= 1000 else "medium",
         )

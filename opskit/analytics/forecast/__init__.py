@@ -1,4 +1,4 @@
-"""Forecasting: forecasters with prediction intervals, backtests, scenarios, recovery plans.
+"""Forecasting: forecasters with prediction intervals, backtests and scenarios.
 
 Forecasters mirror the detectors: ``fit(series)``, then ``predict(horizon, level=0.8)``
 returns a :data:`ForecastFrame` (``timestamp``, ``step``, ``yhat``, ``yhat_lower``,
@@ -17,9 +17,9 @@ name                                           what
 ``backtest``                                   rolling-origin MASE and interval coverage
 ``forecast_revenue``                           warehouse revenue/subscriber forecast + scenarios
 ``Scenario``                                   price change / churn reduction what-if
-``optimise_initiatives``                       best initiative mix under a budget (MILP)
-``forecast_revenue_with_constraints``          the same, initiatives from ``revenue_impact``
 =============================================  ==============================================
+
+The initiative mix under a budget lives in :mod:`opskit.analytics.decisions`.
 """
 
 from __future__ import annotations
@@ -33,12 +33,6 @@ from opskit.analytics.forecast._frame import (
 from opskit.analytics.forecast._validate import as_regular_series, calendar_period, detect_season
 from opskit.analytics.forecast.backtest import BASELINE, backtest, mase_scale
 from opskit.analytics.forecast.chart import forecast_chart
-from opskit.analytics.forecast.constraints import (
-    Initiative,
-    forecast_revenue_with_constraints,
-    initiatives_from_revenue_impact,
-    optimise_initiatives,
-)
 from opskit.analytics.forecast.models import ETSForecaster, SeasonalNaiveForecaster
 from opskit.analytics.forecast.revenue import (
     MEASURES,
@@ -56,7 +50,6 @@ __all__ = [
     "ETSForecaster",
     "ForecastFrame",
     "ForecastFrameSchema",
-    "Initiative",
     "Scenario",
     "SeasonalNaiveForecaster",
     "apply_scenarios",
@@ -66,10 +59,7 @@ __all__ = [
     "detect_season",
     "forecast_chart",
     "forecast_revenue",
-    "forecast_revenue_with_constraints",
-    "initiatives_from_revenue_impact",
     "mase_scale",
-    "optimise_initiatives",
     "revenue_series",
     "validate_forecast",
 ]

@@ -183,10 +183,10 @@ def backtest(
             action="use it for planning" if r.relative_mae < 1 else "prefer the baseline here",
             provenance=p,
             evidence={
-                "MASE": (float(r.mase), ""),
-                "relative MAE": (float(r.relative_mae), ""),
-                "interval coverage": (float(r.coverage), "pct"),
-                "nominal level": (level, "pct"),
+                "MASE": (float(r.mase), "number"),
+                "relative MAE": (float(r.relative_mae), "number"),
+                "interval coverage": (float(r.coverage), "fraction"),
+                "nominal level": (level, "fraction"),
             },
             confidence="high" if origins >= 5 else "medium",
         )

@@ -7,6 +7,8 @@ from typing import cast
 import altair as alt
 import pandas as pd
 
+from opskit.present.units import fmt
+
 __all__ = ["forecast_chart"]
 
 
@@ -19,6 +21,8 @@ def forecast_chart(
     last: int | None = 180,
     width: int = 700,
     height: int = 260,
+    description: str = "",
+    unit: str = "number",
 ) -> alt.LayerChart:
     """History (line), forecast (dashed line) and its interval (band), one colour per model.
 
@@ -32,6 +36,10 @@ def forecast_chart(
         Chart and y-axis titles; "(demo data)" is appended for demo provenance.
     last
         How many history points to show (None: all).
+    description
+        The chart's alt text (default: generated from the forecast).
+    unit
+        Unit of the values (for the generated alt text).
 
     Returns
     -------
@@ -79,5 +87,18 @@ def forecast_chart(
         )
     )
     observed = alt.Chart(past).mark_line(color="#1f3b5c").encode(x=x, y="value:Q")
-    chart = alt.layer(band, observed, line).properties(title=title, width=width, height=height)
+    if not description:
+        base = fc[fc["scenario"] == fc["scenario"].iloc[0]] if len(fc) else fc
+        description = (
+            f"Line chart of the last {len(past)} days of {value_title.lower()} and the forecast for "
+            f"the next {len(base)} days with its {fmt(float(base['level'].iloc[0]), 'fraction')} "
+            f"interval; the forecast ends at {fmt(float(base['yhat'].iloc[-1]), unit)} "
+            f"({fmt(float(base['yhat_lower'].iloc[-1]), unit)} - "
+            f"{fmt(float(base['yhat_upper'].iloc[-1]), unit)})."
+            if len(base)
+            else f"Line chart of {value_title.lower()}."
+        )
+    chart = alt.layer(band, observed, line).properties(
+        title=title, width=width, height=height, description=description
+    )
     return cast(alt.LayerChart, chart)

@@ -25,10 +25,18 @@ from opskit.analytics.forecast.chart import forecast_chart
 from opskit.analytics.forecast.models import MEAN_MONTH_DAYS, ETSForecaster
 from opskit.catalog import warehouse_provenance
 from opskit.config import Settings
+from opskit.metrics import per_year
 from opskit.warehouse import open_warehouse
 
 __all__ = ["MEASURES", "Scenario", "apply_scenarios", "forecast_revenue", "revenue_series"]
 
+#: Each measure in words (chart titles).
+_MEASURE_TEXT = {
+    "revenue": "Revenue",
+    "subscription_revenue": "Subscription revenue",
+    "ad_revenue": "Advertising revenue",
+    "subscribers": "Active subscribers",
+}
 #: Measure name -> whether it is money (USD).
 MEASURES = {
     "revenue": True,
@@ -218,7 +226,7 @@ def forecast_revenue(
     fc = model.fit(history).predict(horizon, level)
     all_fc = apply_scenarios(fc, scenarios)
     p = prov.of(history)
-    unit = "usd" if money else "subscribers"
+    unit = "usd" if money else "count"
     totals = all_fc.groupby("scenario", sort=False)["yhat"].agg("sum" if money else "last")
     what = f"total {measure} over {horizon} days" if money else f"{measure} after {horizon} days"
     last_obs = float(history.iloc[-30:].sum() / 30 * horizon) if money else float(history.iloc[-1])
@@ -229,14 +237,20 @@ def forecast_revenue(
             source="forecast",
             action="plan against the interval, not the point forecast",
             provenance=p,
-            impact_usd=float(totals["baseline"]) if money else None,
-            impact_period=f"{horizon} days",
             impact_subscribers=None if money else float(totals["baseline"]),
+            impact_period=f"after {horizon} days",
             evidence={
+                f"forecast total over {horizon} days" if money else "forecast at the horizon": (
+                    float(totals["baseline"]),
+                    unit,
+                ),
                 "last-day forecast": (float(fc["yhat"].iloc[-1]), unit),
                 "last-day lower bound": (float(fc["yhat_lower"].iloc[-1]), unit),
                 "last-day upper bound": (float(fc["yhat_upper"].iloc[-1]), unit),
-                "change vs current run-rate": (float(totals["baseline"]) / last_obs - 1, "pct"),
+                "change vs current run-rate": (
+                    float(totals["baseline"]) / last_obs - 1,
+                    "fraction",
+                ),
             },
             confidence="medium",
         )
@@ -251,13 +265,14 @@ def forecast_revenue(
                 action="compare with the cost of the change",
                 provenance=p,
                 impact_usd=delta if money else None,
+                impact_period=f"over the {horizon}-day horizon",
+                impact_usd_per_year=per_year(delta, horizon) if money else None,
                 impact_subscribers=None if money else delta,
-                impact_period=f"{horizon} days",
-                evidence={"relative change": (delta / float(totals["baseline"]), "pct")},
+                evidence={"relative change": (delta / float(totals["baseline"]), "fraction")},
                 confidence="low",
             )
         )
-    findings.sort(key=lambda f: -abs(f.impact_score))
+    findings.sort(key=lambda f: -abs(f.stake_usd_per_year or 0.0))
     summary: dict[str, Any] = {
         "measure": measure,
         "model": fc["model"].iloc[0],
@@ -273,7 +288,13 @@ def forecast_revenue(
         summary=summary,
         tables={"scenarios": all_fc, "history": history.rename("value").reset_index()},
         _chart=lambda r: forecast_chart(
-            history, r.tables["scenarios"], title=f"{measure} forecast", value_title=measure
+            history,
+            r.tables["scenarios"],
+            title=f"{_MEASURE_TEXT[measure]} forecast",
+            value_title=f"{_MEASURE_TEXT[measure]} per day (USD)"
+            if money
+            else f"{_MEASURE_TEXT[measure]} (count)",
+            unit="usd" if money else "count",
         ),
     )
 

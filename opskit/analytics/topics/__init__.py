@@ -6,7 +6,7 @@ churn lift of each theme's complainants.
 
 >>> from opskit.analytics.topics import find_topics          # doctest: +SKIP
 >>> res = find_topics(complaints, churn=subscription_events)  # doctest: +SKIP
->>> res.frame[["label", "tickets", "trend_pct", "churn_lift"]]  # doctest: +SKIP
+>>> res.frame[["label", "tickets", "ticket_trend", "churn_lift"]]  # doctest: +SKIP
 """
 
 from __future__ import annotations

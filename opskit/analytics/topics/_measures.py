@@ -73,7 +73,7 @@ def trend(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tickets in the last ``days`` days vs the ``days`` before, per topic.
 
-    The periods end at the latest ticket time. ``trend_pct`` is the relative
+    The periods end at the latest ticket time. ``ticket_trend`` is the relative
     change (0.25 = +25 %), NaN when the earlier period has no tickets of the topic.
     """
     end = times.max()

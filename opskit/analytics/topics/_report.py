@@ -50,15 +50,15 @@ def build_findings(
                     where=f"complaint theme {int(row['topic_id'])}",
                     source="topics",
                     impact_subscribers=round(excess, 1),
-                    impact_period="complaint period",
+                    impact_period="in the complaint window",
                     evidence={
-                        "churn lift": (float(row["churn_lift"]), ""),
-                        "cancelled within window": (float(row["churn_rate"]), "pct"),
-                        "base rate of all complainants": (base, "pct"),
-                        "complainants": (float(row["complainants"]), ""),
+                        "churn lift": (float(row["churn_lift"]), "ratio"),
+                        "cancelled within window": (float(row["churn_rate"]), "fraction"),
+                        "base rate of all complainants": (base, "fraction"),
+                        "complainants": (float(row["complainants"]), "count"),
                         f"change in tickets over the last {trend_days} days": (
-                            float(row["trend_pct"]),
-                            "pct",
+                            float(row["ticket_trend"]),
+                            "fraction",
                         ),
                     },
                     root_cause=f"the theme's top terms: {', '.join(row['top_terms'][:5])}",
@@ -70,16 +70,16 @@ def build_findings(
                     provenance=prov,
                 )
             )
-    growing = frame[(frame["recent_tickets"] >= MIN_RECENT_TICKETS) & frame["trend_pct"].notna()]
-    if len(growing) and float(growing["trend_pct"].max()) > 0:
-        row = growing.sort_values(["trend_pct", "topic_id"], ascending=[False, True]).iloc[0]
+    growing = frame[(frame["recent_tickets"] >= MIN_RECENT_TICKETS) & frame["ticket_trend"].notna()]
+    if len(growing) and float(growing["ticket_trend"].max()) > 0:
+        row = growing.sort_values(["ticket_trend", "topic_id"], ascending=[False, True]).iloc[0]
         evidence: dict[str, tuple[float, str]] = {
-            f"tickets in the last {trend_days} days": (float(row["recent_tickets"]), ""),
-            f"tickets in the {trend_days} days before": (float(row["previous_tickets"]), ""),
-            "change": (float(row["trend_pct"]), "pct"),
+            f"tickets in the last {trend_days} days": (float(row["recent_tickets"]), "count"),
+            f"tickets in the {trend_days} days before": (float(row["previous_tickets"]), "count"),
+            "change": (float(row["ticket_trend"]), "fraction"),
         }
         if has_churn and not math.isnan(float(row["churn_lift"])):
-            evidence["churn lift"] = (float(row["churn_lift"]), "")
+            evidence["churn lift"] = (float(row["churn_lift"]), "ratio")
         out.append(
             Finding(
                 title=f"'{row['label']}' is the fastest-growing complaint theme",
@@ -101,9 +101,9 @@ def build_findings(
             where=f"complaint theme {int(top['topic_id'])}",
             source="topics",
             evidence={
-                "tickets": (float(top["tickets"]), ""),
-                "share of assigned tickets": (float(top["share"]), "pct"),
-                "mean sentiment (-1 to 1)": (float(top["sentiment"]), ""),
+                "tickets": (float(top["tickets"]), "count"),
+                "share of assigned tickets": (float(top["share"]), "fraction"),
+                "mean sentiment (-1 to 1)": (float(top["sentiment"]), "number"),
             },
             action=f"route '{top['label']}' tickets to an owning team and review its examples",
             confidence="high" if top["tickets"] >= 100 else "medium",
@@ -117,22 +117,31 @@ def topics_chart(result: Result) -> Any:
     """Topic volumes (bars) and, when there are times, weekly counts of the largest topics."""
     import altair as alt
 
-    frame = result.frame[["topic_id", "label", "tickets", "share", "trend_pct", "sentiment"]]
+    frame = result.frame[["topic_id", "label", "tickets", "share", "ticket_trend", "sentiment"]]
     bars = (
-        alt.Chart(frame, title="Complaint themes")
+        alt.Chart(frame, title="Complaint themes found in the ticket text")
         .mark_bar()
         .encode(
-            x=alt.X("tickets:Q", title="tickets"),
+            x=alt.X("tickets:Q", title="Tickets (count)"),
             y=alt.Y("label:N", sort="-x", title=None),
             color=alt.Color(
-                "sentiment:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[-1, 1])
+                "sentiment:Q",
+                title="Sentiment (-1 to 1)",
+                scale=alt.Scale(scheme="redyellowgreen", domain=[-1, 1]),
             ),
-            tooltip=["label", "tickets", alt.Tooltip("share:Q", format=".1%"), "trend_pct"],
+            tooltip=["label", "tickets", alt.Tooltip("share:Q", format=".1%"), "ticket_trend"],
         )
     )
+    top_theme = frame.sort_values("tickets", ascending=False).head(1)
+    text = (
+        f"Bar chart of tickets in each of {len(frame)} themes found in the complaint text, coloured "
+        "by sentiment"
+        + (f"; the largest is '{top_theme['label'].iloc[0]}' with {int(top_theme['tickets'].iloc[0]):,} tickets"
+           if len(top_theme) else "")
+    )  # fmt: skip
     weekly = result.tables.get("weekly")
     if weekly is None or weekly.empty:
-        return bars
+        return bars.properties(description=text + ".")
     top = frame.nlargest(CHART_TOPICS, "tickets")["topic_id"]
     lines_data = weekly[weekly["topic_id"].isin(top)].copy()
     if isinstance(lines_data["week"].dtype, pd.DatetimeTZDtype):
@@ -141,10 +150,14 @@ def topics_chart(result: Result) -> Any:
         alt.Chart(lines_data, title="Weekly tickets (largest themes)")
         .mark_line(point=True)
         .encode(
-            x=alt.X("week:T", title="week"),
-            y=alt.Y("tickets:Q", title="tickets"),
+            x=alt.X("week:T", title="Week"),
+            y=alt.Y("tickets:Q", title="Tickets per week (count)"),
             color=alt.Color("label:N", title="theme"),
             tooltip=["label", "week", "tickets"],
         )
     )
-    return alt.vconcat(bars, lines).resolve_scale(color="independent")
+    return (
+        alt.vconcat(bars, lines)
+        .resolve_scale(color="independent")
+        .properties(description=text + ", and weekly tickets of the largest themes.")
+    )

@@ -114,7 +114,7 @@ def find_topics(
         A complainant churned if they cancelled within this many days after
         their first complaint in the theme.
     trend_days
-        ``trend_pct`` compares tickets in the last ``trend_days`` days (up to the
+        ``ticket_trend`` compares tickets in the last ``trend_days`` days (up to the
         latest complaint) with the ``trend_days`` days before.
     stop_words
         Extra words to leave out of the topics (e.g. your product name).
@@ -128,7 +128,7 @@ def find_topics(
     -------
     TopicsResult
         ``frame`` columns: ``topic_id, label, top_terms, tickets, share,
-        recent_tickets, previous_tickets, trend_pct, sentiment, complainants,
+        recent_tickets, previous_tickets, ticket_trend, sentiment, complainants,
         churned, churn_rate, churn_lift, churn_p_value, examples`` (topic 0 is
         the largest; ``share`` is of assigned documents; ``sentiment`` is the
         mean lexicon score in [-1, 1], see :mod:`opskit.analytics.topics.sentiment`).
@@ -180,7 +180,7 @@ def find_topics(
     else:
         recent = before = np.zeros(k, dtype=np.int64)
         pct = np.full(k, np.nan)
-    out["recent_tickets"], out["previous_tickets"], out["trend_pct"] = recent, before, pct
+    out["recent_tickets"], out["previous_tickets"], out["ticket_trend"] = recent, before, pct
     out["sentiment"] = np.where(tickets > 0, sent_sum / np.maximum(tickets, 1), np.nan)
     summary: dict[str, Any] = {
         "documents": len(texts),

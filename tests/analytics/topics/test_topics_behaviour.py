@@ -11,6 +11,7 @@ import pytest
 
 from opskit.analytics.topics import TopicsResult, find_topics
 from opskit.analytics.topics.evaluate import agreement
+from opskit.present import fmt
 
 FRAME_COLUMNS = [
     "topic_id",
@@ -20,7 +21,7 @@ FRAME_COLUMNS = [
     "share",
     "recent_tickets",
     "previous_tickets",
-    "trend_pct",
+    "ticket_trend",
     "sentiment",
     "complainants",
     "churned",
@@ -69,8 +70,8 @@ def test_examples_are_typical_texts_of_the_topic(result, planted):
 
 def test_trend_flags_the_growing_theme(result, planted):
     billing = _topic_of(result, planted, "billing")
-    assert result.frame["trend_pct"].idxmax() == billing
-    assert result.frame.loc[billing, "trend_pct"] > 0.5
+    assert result.frame["ticket_trend"].idxmax() == billing
+    assert result.frame.loc[billing, "ticket_trend"] > 0.5
     weekly = result.tables["weekly"]
     assert weekly.groupby("topic_id")["tickets"].sum().tolist() == result.frame["tickets"].tolist()
 
@@ -93,7 +94,7 @@ def test_findings_name_churn_driver_and_growth_with_computed_numbers(result, pla
     churn = result.findings[0]
     row = result.frame.loc[_topic_of(result, planted, "login")]
     assert churn.evidence["churn lift"][0] == pytest.approx(row["churn_lift"])
-    assert f"{row['churn_lift']:.2f}".rstrip("0") in churn.text()
+    assert fmt(row["churn_lift"], "ratio") in churn.text()
     assert "[demo data]" in churn.text()
 
 
@@ -139,7 +140,7 @@ def test_empty_and_short_texts_are_unassigned_not_dropped(planted, prov):
 
 def test_missing_default_time_and_subscriber_columns_are_skipped(planted, prov):
     res = find_topics(planted[["text"]], n_topics=3, provenance=prov)
-    assert res.frame["trend_pct"].isna().all()
+    assert res.frame["ticket_trend"].isna().all()
     assert res.frame["churn_lift"].isna().all()
     assert "weekly" not in res.tables
     assert any("created_at" in n for n in res.summary["notes"])

@@ -46,7 +46,7 @@ def test_topics_agree_with_true_themes_better_than_agents(demo, demo_result):
 def test_demo_result_is_demo_provenance_with_churn_and_trend(demo_result):
     assert demo_result.provenance.kind == "demo"
     assert demo_result.frame["churn_lift"].notna().all()
-    assert demo_result.frame["trend_pct"].notna().all()
+    assert demo_result.frame["ticket_trend"].notna().all()
     assert 0 < demo_result.summary["base_churn_rate"] < 1
     assert all(f.provenance.kind == "demo" for f in demo_result.findings)
 

@@ -58,7 +58,7 @@ def test_netflix_complaint_reviews_give_readable_known_themes(shared_data):
         assert re.search(pattern, labels), (theme, labels)
     terms = {t for terms in res.frame["top_terms"] for t in terms}
     assert {"ads", "ad"} & terms, "ads should be a top term of some theme"
-    assert res.frame["trend_pct"].notna().all()
+    assert res.frame["ticket_trend"].notna().all()
     assert res.summary["unassigned"] < 0.1 * len(reviews)
 
 
