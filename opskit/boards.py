@@ -32,6 +32,7 @@ from opskit.config import Settings, load_settings
 from opskit.dashboard import Filters
 from opskit.metrics import METRICS
 from opskit.present.page import kpi_tile
+from opskit.present.tables import table_html
 
 if TYPE_CHECKING:
     from opskit.dashboard import DashboardData
@@ -50,8 +51,6 @@ logger = logging.getLogger(__name__)
 
 Board = Literal["overview", "health"]
 BOARDS: tuple[Board, ...] = ("overview", "health")
-#: Sources whose live data would make a view time-dependent (see the module docstring).
-LIVE_SOURCES = ("newrelic", "dynatrace", "jira", "conviva")
 #: The overview's KPI cards, in order (each defined in :mod:`opskit.metrics`).
 _KPIS = ("subscribers", "churn_rate", "mrr", "mrr_at_risk_30d", "revenue_lost_to_churn",
          "open_critical_issues", "streaming_health")  # fmt: skip
@@ -230,9 +229,13 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
         "critical_services": worst(crit), "degraded_services": worst(degr), "open_problems": worst(opened),
         "alerts": f"{top.index[0][0]} · {top.index[0][1]}" if len(top) else None,
     }  # fmt: skip
+    from opskit.health import STATUS_RULE
+
     cards = [
-        ["critical_services", kpi_card("critical_services", "Critical services / CDNs", len(crit), higher_is_better=False)],
-        ["degraded_services", kpi_card("degraded_services", "Degraded services / CDNs", len(degr), higher_is_better=False)],
+        ["critical_services", kpi_card("critical_services", "Critical services / CDNs", len(crit),
+                                       higher_is_better=False, help_text=STATUS_RULE)],
+        ["degraded_services", kpi_card("degraded_services", "Degraded services / CDNs", len(degr),
+                                       higher_is_better=False, help_text=STATUS_RULE)],
         ["alerts", kpi_card("alerts", "Anomaly alerts (7 days)", len(alerts), higher_is_better=False)],
         ["open_problems", kpi_card("open_problems", "Open Dynatrace problems", len(opened), higher_is_better=False)],
     ]  # fmt: skip
@@ -258,12 +261,14 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
         "start_time",
         "duration_min",
     ]
-    shown = problems[[c for c in cols if c in problems.columns]].head(25)
-    problems_html = shown.to_html(
-        index=False, classes="opskit-problems", float_format=lambda v: f"{v:,.0f}"
-    )
+    shown = problems[[c for c in cols if c in problems.columns]]
+    if "start_time" in shown.columns:
+        shown = shown.sort_values("start_time", ascending=False)
+    problems_html = table_html(shown, name="problems",
+                               max_rows=15, context="service_health")  # fmt: skip
+    rule = f'<p class="opskit-status-rule" style="font-size:85%;color:#57606a">Status rule: {html.escape(STATUS_RULE)}</p>'
     return BoardView(
-        board="health", label=label, provenance=p, cards=_card_row([c for _, c in cards]),
+        board="health", label=label, provenance=p, cards=_card_row([c for _, c in cards]) + rule,
         charts=specs, svgs=svgs,
         extra={"cards": cards, "series": series, "targets": targets, "series_specs": series_specs,
                "problems": str(problems_html)},
@@ -272,13 +277,10 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
 
 # -- the memo ------------------------------------------------------------------------------------
 def _memoisable(settings: Settings) -> bool:
-    """True when every source is in demo mode or ``auto`` without credentials."""
-    for name in LIVE_SOURCES:
-        src = settings.source(name)
-        mode = str(getattr(src.mode, "value", src.mode))
-        if mode == "live" or (mode == "auto" and src.is_configured):
-            return False
-    return True
+    """True when no source would give live numbers (see :func:`opskit.sources.live_sources`)."""
+    from opskit.sources import live_sources
+
+    return not live_sources(settings)
 
 
 def _key(board: Board, filters: Filters) -> dict[str, Any]:

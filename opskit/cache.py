@@ -29,7 +29,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +51,9 @@ __all__ = [
     "ResultCache",
     "cache_key",
     "code_fingerprint",
+    "content_digest",
     "memo_scope",
+    "memoised_frame",
     "normalise_filters",
     "warehouse_identity",
 ]
@@ -111,14 +113,17 @@ _CODE_HASH = ""
 
 
 def _code_files() -> list[Path]:
-    files = [*_PACKAGE.glob("datasets/*.py"), _PACKAGE / "schemas.py"]
+    files = [*_PACKAGE.glob("datasets/*.py"), _PACKAGE / "schemas.py", _PACKAGE / "metrics.py"]
     files += _PACKAGE.glob("analytics/**/*.py")  # dataset builders call into analytics
-    files += [_PACKAGE / n for n in ("insights.py", "boards.py", "boardcharts.py")]  # board views
+    files += _PACKAGE.glob("analyses/*.py")  # memoised analysis answers (MCP)
+    files += _PACKAGE.glob("present/*.py")  # the text of views and answers
+    files += [_PACKAGE / n for n in ("insights.py", "health.py", "boards.py", "boardcharts.py")]
+    files += [_PACKAGE / "mcpserver" / "_convert.py"]
     return sorted(p for p in files if p.is_file())
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of the source of the dataset, analytics and dashboard-view code.
+    """SHA-256 of the source of the dataset, analytics, analyses, presentation and view code.
 
     Part of every memo key, so editing a dataset builder or schema invalidates
     memoised results. Recomputed only when a file's size or mtime changes.
@@ -450,3 +455,38 @@ def _atomic(target: Path, write: Any) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def content_digest(frame: pd.DataFrame | pd.Series) -> str:
+    """A hash of a frame's (or series') values and index: equal content, equal digest."""
+    data = frame.to_frame() if isinstance(frame, pd.Series) else frame
+    hashed = pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes()
+    return hashlib.sha256(hashed).hexdigest()[:32]
+
+
+def memoised_frame(
+    store: ResultCache,
+    name: str,
+    params: Mapping[str, Any],
+    compute: Callable[[], pd.DataFrame],
+    *,
+    keep: int | None = None,
+    system: str = "opskit",
+) -> pd.DataFrame:
+    """The frame ``compute()`` gives for ``(name, params)``: computed once, then read from ``store``.
+
+    ``params`` must hold everything the result depends on (a :func:`content_digest` of
+    the input, the method's settings); the code fingerprint is added, so editing the
+    analytics invalidates the stored frames. ``keep`` bounds how many are kept for
+    ``name`` (the oldest are pruned).
+    """
+    code = code_fingerprint()
+    key = cache_key(name, params, code=code)
+    hit = store.get(key, dataset=name, purpose="memo")
+    if hit is not None:
+        return hit.frame
+    frame = compute()
+    store.put(key, frame, dataset=name, filters=params, system=system, purpose="memo", tag=code)
+    if keep is not None:
+        store.prune(name, purpose="memo", keep=keep)
+    return frame

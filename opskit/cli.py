@@ -136,14 +136,16 @@ def datasets(
     if as_json:
         typer.echo(df.to_json(orient="records", date_format="iso", indent=2))
         return
+    from opskit.present import table_text
+
     if rows:
         first = df["detail"].iloc[0] if len(df) else ""
         show = df[["name", "rows", "provenance", "as_of", "default_window"]].copy()
-        show["as_of"] = pd.to_datetime(show["as_of"], utc=True).dt.strftime("%Y-%m-%d %H:%M UTC")
-        typer.echo(show.to_string(index=False))
-        typer.echo(f"\nprovenance: {first}")
+        show["as_of"] = pd.to_datetime(show["as_of"], utc=True)
+        typer.echo(table_text(show, max_rows=None, context="catalog"))
+        typer.echo(f"\nData: {first}")
     else:
-        typer.echo(df[["name", "summary", "filters"]].to_string(index=False))
+        typer.echo(table_text(df[["name", "summary", "filters"]], max_rows=None, context="catalog"))
 
 
 @app.command()
@@ -175,8 +177,9 @@ def show(
         }
         typer.echo(json.dumps(payload, indent=2, default=str))
     else:
-        with pd.option_context("display.width", 200, "display.max_columns", 30):
-            typer.echo(df.to_string(index=False, max_rows=limit or None))
+        from opskit.present import table_text
+
+        typer.echo(table_text(df, max_rows=limit or None, context=name))
         typer.echo(f"\n{len(df):,} rows; {p.label()}")
 
 

@@ -355,6 +355,23 @@ def dashboard_urls(port: int, host: str = "127.0.0.1") -> dict[str, str]:
     return {name: f"http://{host}:{port}/voila/render/{name}.ipynb" for name in DASHBOARDS}
 
 
+def trust_dashboards(folder: Path) -> None:
+    """Sign the project's dashboard notebooks as trusted (Jupyter's notebook signatures).
+
+    They are opskit's own notebooks, committed without outputs; signing them once per
+    machine is what ``jupyter trust`` does, and Voila then serves them without warning
+    that they are untrusted.
+    """
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary()  # type: ignore[no-untyped-call]
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        if not notary.check_signature(nb):  # type: ignore[no-untyped-call]
+            notary.sign(nb)  # type: ignore[no-untyped-call]
+
+
 def voila_command(port: int, *, preheat: bool = True) -> list[str]:
     """The Voila command line, run from the dashboards folder (which holds ``voila.json``)."""
     cmd = [
@@ -388,6 +405,7 @@ def serve(
     settings = settings or load_settings()
     folder = dashboard_dir(settings)
     write_chart_bundle(folder)
+    trust_dashboards(folder)
     env = {**os.environ, "OPSKIT_HOME": str(settings.home)}
     # The ``opskit`` Voila template (lab without CDN links) lives next to the notebooks.
     env["JUPYTER_PATH"] = os.pathsep.join(

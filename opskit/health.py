@@ -8,7 +8,6 @@ they look. Each alert is a finding with its evidence.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import altair as alt
@@ -20,7 +19,7 @@ from opskit.analytics._result import Finding, Result, TableSpec
 from opskit.analytics.anomaly import detect
 from opskit.analytics.anomaly.chart import anomaly_chart
 from opskit.analytics.anomaly.evaluate import alert_runs
-from opskit.cache import ResultCache, cache_key, code_fingerprint
+from opskit.cache import ResultCache, content_digest, memoised_frame
 from opskit.catalog import load
 from opskit.config import Settings, load_settings
 from opskit.present import fmt_timestamp, fmt_window, humanize
@@ -153,7 +152,7 @@ def service_health(
         + (f"; worst: {worst['entity']} ({int(worst['alerts'])} alerts, {int(worst['problems'])} Dynatrace "
            f"problems)." if worst is not None and worst["status"] != "healthy" else ".")
     )  # fmt: skip
-    open_problems = int((problems["status"] == "OPEN").sum()) if len(problems) else 0
+    open_problems = int(summary["open_problems"].sum())
     return Result(
         name="service_health",
         title="Service health",
@@ -217,20 +216,13 @@ def _scan(
     """``detect`` over every entity/metric series, memoised by the series' content."""
     if not cache:
         return detect(series, method, by=["entity", "metric"])
-    content = pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes()
-    digest = hashlib.sha256(content).hexdigest()[:32]
-    code = code_fingerprint()  # covers the anomaly engine
-    key = cache_key("health_scan", {"method": method, "series": digest}, code=code)
     store = ResultCache.for_settings(settings or load_settings())
-    hit = store.get(key, dataset="health_scan", purpose="memo")
-    if hit is not None:
-        # Same numbers, but this call's provenance (a new live fetch of equal data is fresher).
-        return prov.attach(hit.frame, prov.Provenance.from_dict(series.attrs[prov.ATTR]))
-    anomalies = detect(series, method, by=["entity", "metric"])
-    store.put(key, anomalies, dataset="health_scan", filters={"method": method, "series": digest},
-              system="opskit", purpose="memo", tag=code)  # fmt: skip
-    store.prune("health_scan", purpose="memo", keep=SCANS_KEPT)
-    return anomalies
+    anomalies = memoised_frame(
+        store, "health_scan", {"method": method, "series": content_digest(series)},
+        lambda: detect(series, method, by=["entity", "metric"]), keep=SCANS_KEPT,
+    )  # fmt: skip
+    # Same numbers, but this call's provenance (a new live fetch of equal data is fresher).
+    return prov.attach(anomalies, prov.Provenance.from_dict(series.attrs[prov.ATTR]))
 
 
 #: The rule every surface derives a service's status from (the dashboard shows it as help text).
@@ -267,7 +259,13 @@ def _summarise(
     for entity in entities:
         a = alerts[alerts["entity"] == entity]
         pr = problems[problems["entity"] == entity] if len(problems) else problems
-        open_pr = pr[pr["status"] == "OPEN"] if len(pr) else pr
+        # open at the window end: started before it and not closed by then (a later close
+        # does not make a past window's problem any less open at the time)
+        open_pr = (
+            pr[(pr["start_time"] < end) & (pr["end_time"].isna() | (pr["end_time"] > end))]
+            if len(pr)
+            else pr
+        )
         running = a[a["end"] >= end - RECENT] if len(a) else a
         if len(open_pr):
             first = open_pr.sort_values("start_time").iloc[0]

@@ -52,6 +52,7 @@ __all__ = [
     "ConnectorFactory",
     "LiveFetch",
     "effective_mode",
+    "live_sources",
     "resolve",
     "using_connectors",
 ]
@@ -241,6 +242,18 @@ def effective_mode(settings: Settings, source: str) -> SourceMode:
     if src.mode == SourceMode.DEMO or (src.mode == SourceMode.AUTO and not src.is_configured):
         return SourceMode.DEMO
     return SourceMode.LIVE
+
+
+def live_sources(settings: Settings) -> list[str]:
+    """The data sources whose numbers would come live (``live``, or ``auto`` with credentials).
+
+    While this is empty every number comes from the warehouse build and can be memoised
+    with it (board views, MCP answers); with a live source nothing is frozen.
+    """
+    from opskit.datasets import REGISTRY
+
+    names = sorted({str(REGISTRY[name].live_source) for name in LIVE if REGISTRY[name].live_source})
+    return [n for n in names if effective_mode(settings, n) == SourceMode.LIVE]
 
 
 def _secrets_of(settings: Settings, source: str) -> list[str]:

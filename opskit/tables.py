@@ -220,6 +220,10 @@ TABLES: dict[str, TableSpec] = {
             active_subscribers=("int64", "subscribers active that day"),
             subscription_revenue_usd=("float64", "recognised subscription revenue"),
             ad_revenue_usd=("float64", "advertising revenue"),
+            transactional_revenue_usd=(
+                "float64",
+                "rentals and pay-per-view events bought that day",
+            ),
         ),
         _spec(
             "demo_truth",

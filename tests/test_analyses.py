@@ -104,3 +104,32 @@ def test_production_risk_concentration_is_a_share_not_a_sum_of_cumulatives(
     crit = result.tables["critical_path"]
     if len(crit):
         assert (crit["median_days"] > 0).all() and (crit["upper_90"] >= crit["median_days"]).all()
+
+
+@pytest.mark.parametrize("name", sorted(analyses.ANALYSES))
+def test_findings_stakes_share_one_basis_and_are_ranked_on_it(
+    name: str, settings: Settings
+) -> None:
+    result = analyses.ANALYSES[name](settings=settings)
+    money = [f for f in result.findings if f.impact_usd is not None]
+    for f in money:
+        assert f.impact_usd_per_year is not None, f.title
+        assert "per year" in f.stake_text(), f.stake_text()
+    if name != "revenue_forecast":  # the plan's decision leads its report, then the outlook
+        basis = [f.stake_usd_per_year for f in result.findings if f.stake_usd_per_year is not None]
+        assert basis == sorted(basis, reverse=True)
+    assert result.headline and result.title and "_" not in result.title
+
+
+@pytest.mark.parametrize("name", sorted(analyses.ANALYSES))
+def test_every_summary_key_and_shown_column_reads_as_words(name: str, settings: Settings) -> None:
+    from opskit.present import has_term
+    from opskit.present.page import result_tables
+
+    result = analyses.ANALYSES[name](settings=settings)
+    assert [k for k in result.summary if not has_term(k, result.name)] == []
+    for _, spec, _rows in result_tables(result):
+        missing = [
+            c for c in (spec.columns or ()) if not has_term(c, result.name) and c not in spec.labels
+        ]
+        assert missing == [], (spec.title, missing)

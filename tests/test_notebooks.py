@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -47,13 +49,27 @@ def test_notebook_is_committed_clean_and_thin(path: Path) -> None:
     assert params and all(p["type"] not in ("None", "") for p in params.values()), params
 
 
+@pytest.fixture(scope="module")
+def runs(
+    demo_env: dict[str, str], opskit_kernel: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Every report with non-default parameters, two kernels at a time (as ``--jobs 2``)."""
+    out = tmp_path_factory.mktemp("non_default")
+
+    def one(name: str) -> Any:
+        return run_report(
+            name, NON_DEFAULT[name], output_root=out, home=ROOT, logical_date=date(2026, 11, 1)
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(sorted(NON_DEFAULT), pool.map(one, sorted(NON_DEFAULT)), strict=True))
+
+
 @pytest.mark.parametrize("name", sorted(NON_DEFAULT))
 def test_notebook_runs_under_opskit_report_run_with_non_default_parameters(
-    name: str, demo_env: dict[str, str], opskit_kernel: str, tmp_path: Path
+    name: str, runs: dict[str, Any]
 ) -> None:
-    run = run_report(
-        name, NON_DEFAULT[name], output_root=tmp_path, home=ROOT, logical_date=date(2026, 11, 1)
-    )
+    run = runs[name]
     manifest = json.loads((run.folder / "run.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [p["kind"] for p in manifest["provenance"]] and {

@@ -67,3 +67,34 @@ def test_the_scan_is_reused_for_the_same_input_and_redone_for_new_input(
     assert calls == [1]
     service_health(start="2026-10-29", end="2026-10-30 12:00", settings=settings)
     assert calls == [1, 1]  # other series: scanned
+
+
+# -- one status rule ---------------------------------------------------------------------------
+def test_a_service_with_a_problem_open_at_the_window_end_is_critical_never_healthy(
+    settings: Settings,
+) -> None:
+    from opskit.catalog import load
+
+    problems = load("problems", settings=settings, start="2026-10-20")
+    closed = problems[problems["end_time"].notna() & (problems["duration_min"] >= 10)].iloc[0]
+    end = closed["start_time"] + (closed["end_time"] - closed["start_time"]) / 2  # mid-problem
+    result = service_health(settings=settings, start=end - pd.Timedelta(days=2), end=end)
+    row = result.frame.set_index("entity").loc[closed["entity"]]
+    assert row["status"] == "critical" and row["open_problems"] >= 1
+    assert closed["display_id"] in row["status_reason"] and "open since" in row["status_reason"]
+
+
+def test_status_counts_and_reasons_follow_the_one_rule(settings: Settings) -> None:
+    result = service_health(settings=settings, start="2026-10-25", end="2026-11-01")
+    frame = result.frame
+    assert result.summary["critical_services"] == int((frame["status"] == "critical").sum())
+    assert result.summary["degraded_services"] == int((frame["status"] == "degraded").sum())
+    assert result.summary["open_problems"] == int(frame["open_problems"].sum())
+    healthy = frame[frame["status"] == "healthy"]
+    assert (healthy["alerts"] == 0).all() and (healthy["problems"] == 0).all()  # nothing happened
+    degraded = frame[frame["status"] == "degraded"]
+    assert ((degraded["alerts"] > 0) | (degraded["problems"] > 0)).all()
+    assert (degraded["open_problems"] == 0).all()
+    assert frame["status_reason"].str.len().gt(10).all()
+    assert health.STATUS_RULE in " ".join(result.notes)
+    assert "worst_severity" not in frame.columns  # the alert severity is not a status

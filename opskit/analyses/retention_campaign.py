@@ -26,7 +26,7 @@ __all__ = ["generate_retention_campaign"]
 #: Subscriber-months the ranking model is fitted on (ranking one cohort needs few).
 MODEL_ROWS = 30_000
 #: Columns of ``subscriber_months`` that are not model features.
-_NOT_FEATURES = ("subscriber_id", "month", "churned", "provenance")
+_NOT_FEATURES = ("subscriber_id", "month", "churned", "provenance", "price_usd")
 
 
 @validated

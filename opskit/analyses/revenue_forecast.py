@@ -10,6 +10,7 @@ from pydantic import Field
 from opskit import provenance as prov
 from opskit.analyses._common import validated
 from opskit.analytics._result import Result, TableSpec
+from opskit.analytics.churn import driver_frame, driver_losses
 from opskit.analytics.decisions import Objective, initiatives_from_plans, optimise_initiatives
 from opskit.analytics.forecast import forecast_revenue
 from opskit.catalog import load
@@ -24,6 +25,8 @@ Scenario = Literal["conservative", "moderate", "aggressive"]
 SCENARIO_SHIFT: dict[str, float] = {"conservative": -1.0, "moderate": 0.0, "aggressive": 1.0}
 #: USD amounts above this are not budgets (a typo, or an overflow).
 MAX_BUDGET_USD = 1e10
+#: The drivers' losses are counted on this many last complete months (effects: all history).
+RECENT_MONTHS = 3
 
 
 @validated
@@ -65,26 +68,20 @@ def forecast_revenue_with_constraints(
     """
     days = round(months * MONTH_DAYS)
     fc = forecast_revenue(settings, horizon=days, level=level)
-    impact = load("revenue_impact", settings=settings)
+    history = load("subscriber_months", settings=settings)
+    losses = driver_losses(driver_frame(history), recent_months=RECENT_MONTHS)
     plans = load("initiatives", settings=settings)
     items = initiatives_from_plans(
-        plans, impact, timeline_months=months, effect_shift_sd=SCENARIO_SHIFT[scenario]
+        plans, losses, timeline_months=months, effect_shift_sd=SCENARIO_SHIFT[scenario]
     )
-    window = impact.attrs.get("window")
-    impact_days = (
-        (pd.Timestamp(window[1]) - pd.Timestamp(window[0])) / pd.Timedelta(days=1)
-        if window
-        else 90.0
-    )
-    actionable = impact.loc[impact["driver"] != "baseline", "revenue_lost_annual_usd"].sum()
     plan = optimise_initiatives(
         items,
         budget,
         objective=objective,
         timeline_months=months,
-        baseline_loss_usd=float(actionable) * MONTH_DAYS / impact_days * months,
+        baseline_loss_usd=float(losses["revenue_lost_per_month_usd"].sum()) * months,
         level=level,
-        provenance=prov.combine([prov.of(impact), prov.of(plans)]),
+        provenance=prov.combine([prov.of(history), prov.of(plans)]),
     )
     names = plans.set_index("initiative_id")["name"]
     plan_frame = plan.frame.assign(name=plan.frame["initiative"].map(names))
@@ -108,7 +105,7 @@ def forecast_revenue_with_constraints(
             "horizon_months": months,
             "scenario": scenario,
             "forecast_revenue_usd": total,
-            "model": str(frame["model"].iloc[0]),
+            "model": fc.summary["model"],
             "budget_usd": s["budget_usd"],
             "spent_usd": s["spent_usd"],
             "recovered_usd": s["recovered_usd"],
@@ -119,9 +116,18 @@ def forecast_revenue_with_constraints(
             "paying_initiatives": s["paying_initiatives"],
             "baseline_loss_usd": s["baseline_loss_usd"],
         },
+        notes=[
+            f"Forecast model: {fc.summary['model']}, chosen for its {fc.summary['model_reason']}.",
+            f"Each initiative recovers its expected share of the cancellations its churn driver "
+            f"causes ({fmt(float(losses['revenue_lost_per_month_usd'].sum()), 'usd')} a month in "
+            f"the last {int(losses.attrs['months'])} months, from a churn model of the whole "
+            "history), each cancellation valued at a year of the subscriber's price.",
+        ],
         tiles=("forecast_revenue_usd", "budget_usd", "spent_usd", "recovered_usd", "net_value_usd"),
         tables={
             "plan": plan_frame,
+            "driver_losses": losses,
+            "backtest": fc.tables.get("backtest", pd.DataFrame()),
             "monthly": monthly,
             **{f"forecast_{k}": v for k, v in fc.tables.items()},
         },

@@ -114,11 +114,9 @@ class Finding:
         """What is at stake, in words: ``$4.5k per 30 days ($55k per year), 345 subscribers``."""
         parts = []
         if self.impact_usd is not None:
-            native = fmt(self.impact_usd, "usd")
-            money = f"{native} {self.impact_period}"
-            yearly = fmt(self.impact_usd_per_year, "usd")
-            if self.impact_period != PER_YEAR and yearly != native:
-                money += f" ({yearly} {PER_YEAR})"
+            money = f"{fmt(self.impact_usd, 'usd')} {self.impact_period}"
+            if self.impact_period != PER_YEAR:  # the basis every finding is ranked on, always
+                money += f" ({fmt(self.impact_usd_per_year, 'usd')} {PER_YEAR})"
             parts.append(money)
         if self.impact_subscribers is not None and not is_missing(self.impact_subscribers):
             people = f"{fmt(self.impact_subscribers, 'count')} subscribers"

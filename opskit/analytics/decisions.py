@@ -11,10 +11,11 @@ more than pays for it), and when nothing pays back the result says so in plain w
 The mix's recovered revenue and net value get a Monte-Carlo interval.
 
 :func:`initiatives_from_plans` turns a table of planned initiatives (cost, expected
-effect on one churn driver, with its uncertainty) and the ``revenue_impact`` dataset
-into :class:`Initiative` s: recovered revenue = effect x the driver's attributable
-revenue lost per month x the plan's months, a saved subscription counted at a year of
-its price (:data:`opskit.metrics.SUBSCRIPTION_VALUE_MONTHS`).
+effect on one churn driver, with its uncertainty) and the revenue each driver causes
+per month (:func:`opskit.analytics.churn.driver_losses`, from a fitted churn model)
+into :class:`Initiative` s: recovered revenue = effect x the driver's revenue lost
+per month x the plan's months, a saved subscription counted at a year of its price
+(:data:`opskit.metrics.SUBSCRIPTION_VALUE_MONTHS`).
 
 :func:`campaign_value` does the same arithmetic for one retention campaign: expected
 saves x the value of a save, against its cost, with the interval of the uplift.
@@ -33,7 +34,6 @@ from scipy import optimize
 
 from opskit import provenance as prov
 from opskit.analytics._result import Finding, Result, TableSpec
-from opskit.metrics import MONTH_DAYS, window_days
 from opskit.present.units import fmt
 
 __all__ = [
@@ -102,23 +102,23 @@ def _ids(value: Any) -> tuple[str, ...]:
 
 def initiatives_from_plans(
     plans: pd.DataFrame,
-    impact: pd.DataFrame,
+    losses: pd.DataFrame,
     *,
     timeline_months: int = 12,
     effect_shift_sd: float = 0.0,
 ) -> list[Initiative]:
-    """One :class:`Initiative` per planned initiative, valued against ``revenue_impact``.
+    """One :class:`Initiative` per planned initiative, valued against what its driver costs.
 
     Parameters
     ----------
     plans
         The ``initiatives`` dataset: ``initiative_id``, ``name``, ``driver``,
         ``setup_cost_usd``, ``monthly_cost_usd``, ``effect`` (expected share of the
-        driver's attributable cancellations prevented), ``effect_sd``, ``requires``,
-        ``excludes`` (comma-separated ids).
-    impact
-        The ``revenue_impact`` dataset (``driver``, ``revenue_lost_annual_usd``,
-        ``churners_attributed``; its ``attrs["window"]`` says how many days it covers).
+        driver's cancellations prevented), ``effect_sd``, ``requires``, ``excludes``
+        (comma-separated ids).
+    losses
+        Per driver, ``revenue_lost_per_month_usd`` and its standard deviation
+        ``revenue_lost_sd_usd`` (see :func:`opskit.analytics.churn.driver_losses`).
     timeline_months
         Months the plan runs (costs and recoveries accrue over them).
     effect_shift_sd
@@ -128,40 +128,36 @@ def initiatives_from_plans(
     Returns
     -------
     list of Initiative
-        Named by ``initiative_id``; recovered revenue = effect x the driver's
-        attributable revenue lost per month x ``timeline_months``. Its uncertainty
-        combines the effect's and the counting error of the attributed cancellations
-        (Poisson, relative sd ``1 / sqrt(n)``).
+        Named by ``initiative_id``; recovered revenue = effect x the driver's revenue
+        lost per month x ``timeline_months``. Its uncertainty combines the effect's and
+        the driver's loss estimate's (independent, normal). A driver the losses lack
+        (it did not vary in the data) recovers nothing.
 
     Raises
     ------
     ValueError
-        On missing columns, a driver the impact table lacks, or a bad timeline.
+        On missing columns or a bad timeline.
     """
     need = {"initiative_id", "driver", "setup_cost_usd", "monthly_cost_usd", "effect", "effect_sd"}
     missing = need - set(plans.columns)
     if missing:
         raise ValueError(f"initiative plans lack column(s) {sorted(missing)}")
-    if not {"driver", "revenue_lost_annual_usd"} <= set(impact.columns):
-        raise ValueError("impact frame needs driver and revenue_lost_annual_usd columns")
+    if not {"driver", "revenue_lost_per_month_usd", "revenue_lost_sd_usd"} <= set(losses.columns):
+        raise ValueError("losses need driver, revenue_lost_per_month_usd and revenue_lost_sd_usd")
     if not isinstance(timeline_months, int) or timeline_months < 1:
         raise ValueError(f"timeline_months must be an integer >= 1, got {timeline_months!r}")
-    days = window_days(impact, 90)
-    by_driver = impact.set_index("driver")
+    by_driver = losses.set_index("driver")
     out = []
     for r in plans.itertuples():
-        if r.driver not in by_driver.index:
-            raise ValueError(
-                f"initiative {r.initiative_id}: driver {r.driver!r} is not in revenue_impact "
-                f"(drivers: {', '.join(map(str, by_driver.index))})"
-            )
-        row = by_driver.loc[r.driver]
-        per_month = float(row["revenue_lost_annual_usd"]) * MONTH_DAYS / days
-        n = float(row.get("churners_attributed", np.nan))
-        count_rel = 1.0 / np.sqrt(n) if np.isfinite(n) and n > 0 else 0.0
+        if r.driver in by_driver.index:
+            row = by_driver.loc[r.driver]
+            per_month = max(float(row["revenue_lost_per_month_usd"]), 0.0)
+            loss_sd = float(row["revenue_lost_sd_usd"])
+        else:
+            per_month, loss_sd = 0.0, 0.0
         effect = float(np.clip(r.effect + effect_shift_sd * r.effect_sd, 0.0, 1.0))
         expected = effect * per_month * timeline_months
-        sd = float(np.hypot(r.effect_sd * per_month * timeline_months, expected * count_rel))
+        sd = float(np.hypot(r.effect_sd * per_month, effect * loss_sd)) * timeline_months
         out.append(
             Initiative(
                 name=str(r.initiative_id),
@@ -356,7 +352,11 @@ def optimise_initiatives(
             gap_usd=float(baseline_loss_usd) - recovered,
             recovery_share=share,
         )
-    finding = _finding(frame, summary, budget if not unlimited else None, objective,
+    conflicts = {i.name: tuple(i.excludes) for i in items}
+    for i in items:  # an exclusion binds both ways
+        for other in i.excludes:
+            conflicts[other] = (*conflicts.get(other, ()), i.name)
+    finding = _finding(frame, conflicts, summary, budget if not unlimited else None, objective,
                        timeline_months, level, p)  # fmt: skip
     return Result(
         name="initiative_mix",
@@ -390,6 +390,7 @@ def optimise_initiatives(
 
 def _finding(
     frame: pd.DataFrame,
+    conflicts: Mapping[str, tuple[str, ...]],
     s: Mapping[str, Any],
     budget: float | None,
     objective: Objective,
@@ -400,6 +401,7 @@ def _finding(
     """The decision in words: what to fund and what it earns, or why nothing."""
     chosen = frame[frame["is_selected"]]
     paying = frame[frame["pays_back"]]
+    labels = dict(zip(frame["initiative"], frame["name"], strict=True))
     period = f"net over the {months}-month plan"
     if chosen.empty:
         if paying.empty:
@@ -446,11 +448,19 @@ def _finding(
             "choose the net-value objective to see the mix that pays",
             provenance=p, confidence="medium",
         )  # fmt: skip
-    left_out = paying[~paying["is_selected"]]
     action = f"fund {names}"
-    if len(left_out):
-        verb = "also pays back but does not" if len(left_out) == 1 else "also pay back but do not"
-        action += f"; {'; '.join(left_out['name'])} {verb} fit the budget or conflict with the mix"
+    for r in paying[~paying["is_selected"]].itertuples():
+        clash = [
+            c
+            for c in dict.fromkeys(conflicts.get(str(r.initiative), ()))
+            if c in set(chosen["initiative"])
+        ]
+        why = (
+            f"it cannot run with {', '.join(labels[c] for c in clash)}"
+            if clash
+            else "it does not fit the budget"
+        )
+        action += f"; {r.name} also pays back, but {why}"
     if float(s["net_low_usd"]) < 0:
         action += (
             f"; the low end of the {pct} interval loses {fmt(-float(s['net_low_usd']), 'usd')}, "

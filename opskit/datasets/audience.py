@@ -9,7 +9,7 @@ import pandas as pd
 from opskit import schemas
 from opskit.datasets._registry import END, START, Context, Filter, dataset
 from opskit.datasets._subscribers import MONTH_DAYS, subscriber_state
-from opskit.datasets.business import REGION
+from opskit.datasets.business import REGION, total_revenue
 from opskit.datasets.ops import isin
 from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS
 
@@ -178,7 +178,7 @@ def international_markets(ctx: Context) -> pd.DataFrame:
         hi.tz_localize(None).date(),
         (lo - span).tz_localize(None).date(),
     )
-    total = r.subscription_revenue_usd + r.ad_revenue_usd
+    total = total_revenue(r)
     rev = r.group_by("region").aggregate(
         revenue_usd=((r.date >= d_lo) & (r.date < d_hi)).ifelse(total, 0.0).sum(),
         revenue_prev_usd=((r.date >= d_prev) & (r.date < d_lo)).ifelse(total, 0.0).sum(),

@@ -22,6 +22,19 @@ from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS, subscription_value
 
 PLAN = Filter("plan", "choices", "plan(s)", ("subscribers", "plan"), dynamic=True)
 REGION = Filter("region", "choices", "region(s)", ("subscribers", "region"), dynamic=True)
+
+
+def total_revenue(t: ibis.Table) -> ibis.Value:
+    """Revenue as every surface counts it: subscription + advertising + transactional (USD).
+
+    The one definition of "revenue" of a row of the ``revenue`` table (the KPI, the
+    markets' revenue and the revenue forecast all use it).
+    """
+    return (
+        t.subscription_revenue_usd + t.ad_revenue_usd + t.transactional_revenue_usd.fill_null(0.0)
+    )
+
+
 SIGNALS = {
     "high_rebuffering": "high rebuffering",
     "payment_failure": "payment failures",

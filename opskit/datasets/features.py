@@ -49,6 +49,9 @@ class SubscriberMonths(OpsFrame):
     channel: Series[str] = pa.Field(description="acquisition channel")
     payment_method: Series[str]
     tenure_days: Series[float] = pa.Field(ge=0, description="days since signup at the month start")
+    price_usd: Series[float] = pa.Field(
+        ge=0, nullable=True, description="monthly price of the plan on the month's first day"
+    )
     sessions: Series[int] = pa.Field(ge=0, description="playback attempts last month")
     watch_hours: Series[float] = pa.Field(ge=0, description="hours watched last month")
     rebuffering_pct: Series[float] = pa.Field(
@@ -116,7 +119,8 @@ def subscriber_months(ctx: Context) -> pd.DataFrame:
     complaints, exposure to a plan price change (90 days) and to a content gap (no
     release in the favourite genre in the 60 days before), tenure, plan on the
     month's first day, region, device, channel and payment method; ``churned`` says
-    whether they cancelled during the month. ``start``/``end`` select months.
+    whether they cancelled during the month; ``price_usd`` is the plan's monthly
+    price on the month's first day. ``start``/``end`` select months.
     """
     mdf = _months(ctx)
     months = ibis.memtable(mdf).cast({c: TS for c in mdf.columns})
@@ -139,12 +143,15 @@ def subscriber_months(ctx: Context) -> pd.DataFrame:
         (base.signup_at < base.month) & (base.churned_at.isnull() | (base.churned_at >= base.month))
     )
     keys = base.select("subscriber_id", "month")
-    pe = ev.filter(ev.event_type.isin(["signup", "plan_change"]))
-    pj = keys.join(pe.select("subscriber_id", "event_time", "plan"), "subscriber_id")
+    pe = ev.filter(ev.event_type.isin(["signup", "plan_change", "price_change"]))
+    pj = keys.join(pe.select("subscriber_id", "event_time", "plan", "price_usd"), "subscriber_id")
     plans = (
         pj.filter(pj.event_time < pj.month + day)
         .group_by(["subscriber_id", "month"])
-        .aggregate(plan=lambda t: t.plan.argmax(t.event_time))
+        .aggregate(
+            plan=lambda t: t.plan.argmax(t.event_time),
+            price_usd=lambda t: t.price_usd.argmax(t.event_time),
+        )
     )
     s = ctx.table("viewing_sessions")
     sess = _per_month(
@@ -189,6 +196,7 @@ def subscriber_months(ctx: Context) -> pd.DataFrame:
     out = x.select(
         "subscriber_id", "month", "plan", "region", "device", "channel", "payment_method",
         tenure_days=(x.month.epoch_seconds() - x.signup_at.epoch_seconds()) / 86_400.0,
+        price_usd=x.price_usd,
         sessions=x.sessions.fill_null(0),
         watch_hours=x.watch_hours.fill_null(0.0),
         rebuffering_pct=x.rebuffering_pct,
@@ -199,4 +207,4 @@ def subscriber_months(ctx: Context) -> pd.DataFrame:
         churned=x.churned_at.notnull() & (x.churned_at < x.next_month),
     ).order_by(["month", "subscriber_id"])  # fmt: skip
     df = out.to_pandas()
-    return df.astype({"tenure_days": "float64", "watch_hours": "float64"})
+    return df.astype({"tenure_days": "float64", "watch_hours": "float64", "price_usd": "float64"})

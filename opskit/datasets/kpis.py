@@ -16,7 +16,7 @@ from pandera.typing import Series
 
 from opskit.datasets._registry import END, START, Context, Filter, dataset
 from opskit.datasets._subscribers import subscriber_state
-from opskit.datasets.business import PLAN, REGION, cohort_risk, cohort_sums
+from opskit.datasets.business import PLAN, REGION, cohort_risk, cohort_sums, total_revenue
 from opskit.datasets.ops import isin
 from opskit.metrics import KPIS, METRICS, SUBSCRIPTION_VALUE_MONTHS
 from opskit.schemas import OpsFrame
@@ -70,12 +70,7 @@ def _revenue(ctx: Context, lo: pd.Timestamp, hi: pd.Timestamp) -> float:
     t = isin(isin(ctx.table("revenue"), "plan", ctx.get("plan")), "region", ctx.get("region"))
     d_lo, d_hi = lo.tz_localize(None).date(), hi.tz_localize(None).date()
     t = t.filter((t.date >= d_lo) & (t.date < d_hi))
-    return float(
-        t.aggregate(v=(t.subscription_revenue_usd + t.ad_revenue_usd).sum())
-        .to_pandas()["v"]
-        .fillna(0)
-        .iloc[0]
-    )
+    return float(t.aggregate(v=total_revenue(t).sum()).to_pandas()["v"].fillna(0).iloc[0])
 
 
 def _open_critical(ctx: Context, at: pd.Timestamp) -> float:

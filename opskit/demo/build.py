@@ -78,7 +78,7 @@ def build_demo(
         if pd.Timestamp(end or DEFAULT_END).tzinfo is None
         else pd.Timestamp(end or DEFAULT_END)
     )
-    streams = np.random.SeedSequence([seed, 20_261_031]).spawn(9)
+    streams = np.random.SeedSequence([seed, 20_261_031]).spawn(10)
     rng = [np.random.default_rng(s) for s in streams]
     truth = Truth()
     timings: dict[str, float] = {}
@@ -129,6 +129,7 @@ def build_demo(
     tables["viewing_sessions"] = sess
     tables["content_daily"] = _content_daily(sess)
     rev = revenue.revenue_table(
+        rng[9],
         cal,
         pop.subscribers["region"].to_numpy(),
         pop.intervals,

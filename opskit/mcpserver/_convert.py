@@ -22,6 +22,8 @@ import pandas as pd
 
 from opskit import provenance as prov
 from opskit.analytics._result import Finding, Result
+from opskit.present.page import page_text
+from opskit.present.units import fmt, fmt_timestamp, humanize
 
 __all__ = [
     "docstring_params",
@@ -30,6 +32,7 @@ __all__ = [
     "finding_dict",
     "frame_table",
     "jsonable",
+    "payload_text",
     "plain_text",
     "provenance_header",
     "report_info",
@@ -148,17 +151,25 @@ def result_payload(
     """The compact response of an analysis tool.
 
     Keys: ``data``/``data_label``/``provenance`` (where the numbers came from),
-    ``tool``, ``parameters`` (as applied, defaults included), ``summary`` (the
-    key numbers), ``findings`` (top ``top_findings``; ``findings_total`` says how
-    many there were), ``table`` (top ``top_rows`` rows of the main table),
-    ``tables`` (row counts of the further tables) and ``report`` (the latest
-    full report run, or ``None``).
+    ``tool``, ``answer`` (the result's page as text, through the presentation layer:
+    what the tool's text content says), ``parameters`` (as applied, defaults
+    included), ``summary`` (the key numbers, full precision), ``kpis`` (KPI rows, when
+    the result has them), ``findings`` (top ``top_findings``; ``findings_total``
+    says how many there were), ``table`` (top ``top_rows`` rows of the main table),
+    ``tables`` (row counts of the further tables) and ``report`` (the latest full
+    report run, or ``None``).
     """
     return {
         **provenance_header(result.provenance),
         "tool": tool,
+        "answer": page_text(result, max_rows=top_rows),
         "parameters": jsonable(dict(parameters)),
         "summary": jsonable(result.summary),
+        **(
+            {"kpis": frame_table(result.kpis, limit=len(result.kpis))}
+            if result.kpis is not None
+            else {}
+        ),
         "findings": [finding_dict(f) for f in result.findings[:top_findings]],
         "findings_total": len(result.findings),
         "table": frame_table(result.frame, limit=top_rows),
@@ -173,8 +184,10 @@ def report_info(home: Path, report: str) -> dict[str, Any] | None:
     Read from ``<home>/reports/<report>/latest.json`` (written by the report
     runner only after a successful run).
     """
+    from opskit.reports.layout import LATEST_JSON, html_name
+
     root = home / "reports"
-    latest = root / report / "latest.json"
+    latest = root / report / LATEST_JSON
     try:
         info = json.loads(latest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -185,7 +198,7 @@ def report_info(home: Path, report: str) -> dict[str, Any] | None:
     run = info.get("run")
     if isinstance(run, str):
         folder = root / run
-        html = folder / f"{report}.html"
+        html = folder / html_name(report)
         out["folder"] = str(folder)
         if html.is_file():
             out["html"] = str(html)
@@ -193,6 +206,46 @@ def report_info(home: Path, report: str) -> dict[str, Any] | None:
         if key in info:
             out[key] = jsonable(info[key])
     return out
+
+
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """What a tool's text content says: its ``answer``, or its summary in words.
+
+    Machine-readable numbers stay in the structured content; this is the text a person
+    (or an assistant quoting the numbers) reads, every figure through the presentation
+    layer.
+    """
+    if isinstance(payload.get("answer"), str):
+        text = str(payload["answer"])
+    else:
+        lines = [f"# {humanize(str(payload.get('tool', 'result'))).capitalize()}"]
+        for k, v in (payload.get("summary") or {}).items():
+            lines.append(f"- {humanize(str(k)).capitalize()}: {_value_text(v)}")
+        text = "\n".join(lines)
+    if "data_label" in payload and "Data:" not in text:
+        text += f"\nData: {payload['data_label']}"
+    report = payload.get("report")
+    if isinstance(report, Mapping) and report.get("html"):
+        text += f"\nFull report: {report['html']}"
+    return text
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return fmt(value, "count" if float(value).is_integer() else "number")
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+        return fmt_timestamp(value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{humanize(str(k))} {_value_text(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value) or "none"
+    return (
+        humanize(str(value))
+        if isinstance(value, str) and "_" in value and " " not in value
+        else str(value)
+    )
 
 
 # -- NumPy docstrings ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from opskit.mcpserver._tooling import (
     load_dataset,
     make_tool,
 )
+from opskit.present.tables import table_text
+from opskit.present.units import fmt, fmt_timestamp
 
 __all__ = ["MAX_KEY_VALUES", "MAX_SERIES", "Method", "detect_anomalies_tool", "pareto_tool"]
 
@@ -184,9 +186,37 @@ def detect_anomalies_tool(runtime: Runtime) -> Tool:
                 }
                 for k, n in per_series.head(20).items()
             ]
+            answer = [
+                f"# Anomalies in {dataset} / {value}",
+                f"{fmt(len(flagged), 'count')} anomalous points in {fmt(n_series, 'count')} series "
+                f"of {fmt(len(out), 'count')} points, {fmt_timestamp(out['timestamp'].min())} - "
+                f"{fmt_timestamp(out['timestamp'].max())} ({method} detector).",
+            ]
+            if summary["anomalies by severity"]:
+                answer.append(
+                    "By severity: "
+                    + ", ".join(
+                        f"{k} {fmt(v, 'count')}"
+                        for k, v in summary["anomalies by severity"].items()
+                    )
+                )
+            if top:
+                answer.append(
+                    "Series with most anomalies: "
+                    + "; ".join(
+                        " / ".join(str(t[k]) for k in keys) + f" ({fmt(t['anomalies'], 'count')})"
+                        for t in top[:5]
+                    )
+                )
+            if len(flagged):
+                shown = flagged[
+                    [*keys, "timestamp", "value", "expected", "score", "severity"]
+                ].head(10)
+                answer += ["", "## The most anomalous points", table_text(shown, max_rows=10)]
             return {
                 **provenance_header(p),
                 "tool": "detect_anomalies",
+                "answer": "\n".join(answer),
                 "parameters": jsonable(arguments),
                 "summary": jsonable(summary),
                 "findings": [],

@@ -1,4 +1,12 @@
-"""What every tool and resource of one server shares: settings, a lock, a result memo."""
+"""What every tool and resource of one server shares: settings, a lock, a result memo.
+
+Tool answers are memoised in memory and, when they are demo answers and no source gives
+live numbers, in the project's result cache too (keyed by the warehouse build and the
+code), so a server
+answers a question asked before (by it, an earlier server or its own warm-up) with a
+file read: the same stored answer for every assistant, until the warehouse or the code
+changes.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pandas as pd
+
+from opskit import provenance as prov
+from opskit.cache import ResultCache, cache_key, settings_scope
 from opskit.config import Settings
+from opskit.sources import live_sources
 
 __all__ = ["Runtime"]
 
@@ -49,6 +62,15 @@ class Runtime:
         except OSError:
             return 0.0
 
+    def _stored(self, tool: str, arguments: Mapping[str, Any]) -> tuple[ResultCache, str] | None:
+        """Where the answer is stored across servers, or ``None`` while a source is live."""
+        if live_sources(self.settings):
+            return None
+        scope = settings_scope(self.settings)
+        return ResultCache.for_settings(self.settings), cache_key(
+            f"mcp_{tool}", arguments, memo=scope
+        )
+
     def memoised(
         self, tool: str, arguments: Mapping[str, Any], compute: Callable[[], dict[str, Any]]
     ) -> dict[str, Any]:
@@ -64,14 +86,31 @@ class Runtime:
                 self._memo.move_to_end(key)
                 logger.info("mcp %s: memoised response", tool)
                 return hit[1]
+            stored = self._stored(tool, arguments)
+            if stored is not None:
+                found = stored[0].get(stored[1], dataset=f"mcp_{tool}", purpose="memo")
+                if found is not None:
+                    payload = json.loads(str(found.frame["payload"].iloc[0]))
+                    self._remember(key, payload)
+                    logger.info("mcp %s: stored response", tool)
+                    return dict(payload)
             t0 = time.perf_counter()
             payload = compute()
             logger.info("mcp %s: computed in %.0f ms", tool, (time.perf_counter() - t0) * 1000)
             if payload.get("data") != "live":
-                self._memo[key] = (time.monotonic(), payload)
-                while len(self._memo) > MEMO_SIZE:
-                    self._memo.popitem(last=False)
+                self._remember(key, payload)
+                if stored is not None and payload.get("data") == "demo":  # fixed with the build
+                    frame = pd.DataFrame({"payload": [json.dumps(payload, default=str)]})
+                    if isinstance(payload.get("provenance"), dict):
+                        prov.attach(frame, prov.Provenance.from_dict(payload["provenance"]))
+                    stored[0].put(stored[1], frame, dataset=f"mcp_{tool}", filters=dict(arguments),
+                                  system="opskit", purpose="memo", tag=settings_scope(self.settings))  # fmt: skip
             return payload
+
+    def _remember(self, key: str, payload: dict[str, Any]) -> None:
+        self._memo[key] = (time.monotonic(), payload)
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
 
     def locked(self, compute: Callable[[], Any]) -> Any:
         """``compute()`` under the lock (no memo)."""

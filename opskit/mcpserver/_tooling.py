@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field
 from opskit.catalog import load
 from opskit.datasets import REGISTRY
 from opskit.errors import OpsKitError
-from opskit.mcpserver._convert import dumps
+from opskit.mcpserver._convert import payload_text
 from opskit.mcpserver._runtime import Runtime
 
 __all__ = [
@@ -58,7 +58,10 @@ Filters = Annotated[
 
 
 def as_tool_result(payload: dict[str, Any]) -> CallToolResult:
-    return CallToolResult(content=[TextContent(text=dumps(payload))], structured_content=payload)
+    """The text a person reads (:func:`payload_text`) and the full-precision JSON beside it."""
+    return CallToolResult(
+        content=[TextContent(text=payload_text(payload))], structured_content=payload
+    )
 
 
 def guarded(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:

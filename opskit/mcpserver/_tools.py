@@ -38,13 +38,16 @@ from opskit.mcpserver._tooling import as_tool_result, guarded, make_tool
 
 __all__ = ["ANALYSIS_TOOLS", "WRITE_TOOLS", "analysis_tool", "build_tools"]
 
-#: Tool name -> report name (``notebooks/analyses/<name>.ipynb``) of the five seed analyses.
+#: Tool name -> report name (``notebooks/analyses/<name>.ipynb``): the five seed analyses,
+#: the executive summary (the KPIs every surface shows) and service health.
 ANALYSIS_TOOLS: dict[str, str] = {
     "analyze_churn_root_cause": "churn_root_cause",
     "analyze_complaint_themes": "complaint_themes",
     "analyze_production_risk": "production_risk",
     "forecast_revenue_with_constraints": "revenue_forecast",
     "generate_retention_campaign": "retention_campaign",
+    "executive_summary": "executive_summary",
+    "service_health": "service_health",
 }
 
 
@@ -98,7 +101,8 @@ def analysis_tool(runtime: Runtime, tool: str, report: str) -> Tool:
     call.__name__ = tool
     returns = _returns(original.__doc__)
     description = (
-        f"{docstring_summary(original.__doc__)} Returns compact JSON: data (live/cache/demo) and "
+        f"{docstring_summary(original.__doc__)} Returns the answer as text (figures in their "
+        "units) and, as structured content, full-precision JSON: data (live/cache/demo) and "
         "provenance, summary (key numbers), ranked findings, the top rows of the main table"
         f"{f' ({returns})' if returns else ''}, and the latest full report run when one exists."
     )

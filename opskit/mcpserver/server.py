@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import logging
+import threading
+import time
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,7 +21,7 @@ from opskit.config import Settings, load_settings
 from opskit.datasets import SEED_RESOURCES
 from opskit.mcpserver._resources import CATALOG_URI, SCHEME, query_names, register_resources
 from opskit.mcpserver._runtime import Runtime
-from opskit.mcpserver._tools import build_tools
+from opskit.mcpserver._tools import ANALYSIS_TOOLS, build_tools
 
 __all__ = ["DEFAULT_PORT", "OpskitMCPServer", "build_server", "serve"]
 
@@ -37,8 +39,10 @@ opskit://datasets/<name>{?filters,limit,offset} for the nine datasets (JSON with
 row counts and explicit truncation).
 Tools: the five analyses (analyze_churn_root_cause, analyze_complaint_themes,
 analyze_production_risk, forecast_revenue_with_constraints, generate_retention_campaign),
-detect_anomalies and pareto over any dataset column.
-Every response starts with data = live | cache | demo: say so when you quote numbers from
+executive_summary (the KPIs as every opskit surface defines them), service_health, and
+detect_anomalies and pareto over any dataset column. A tool answers in text (figures in
+their units) with full-precision JSON as structured content.
+Every response says data = live | cache | demo: say so when you quote numbers from
 cache or demo data. The server is read-only unless opskit's allow_writes setting is true."""
 
 
@@ -132,6 +136,33 @@ class OpskitMCPServer(MCPServer[Any]):
         return await super().read_resource(uri, context)
 
 
+def warm(server: OpskitMCPServer) -> threading.Thread:
+    """Answer every analysis tool's default question once, in the background.
+
+    The answers land in the server's memo (and the stored answers, see
+    :class:`~opskit.mcpserver._runtime.Runtime`), so the first question an assistant
+    asks a warm server is a memo read. A tool that fails here is logged and skipped;
+    its error will reach the client when it asks.
+    """
+
+    def run() -> None:
+        for name in ANALYSIS_TOOLS:
+            tool = server._tool_manager.get_tool(name)
+            if tool is None:
+                continue
+            t0 = time.perf_counter()
+            try:
+                tool.fn()
+            except Exception as exc:  # the client will see the same error when it asks
+                logger.warning("warm-up of %s failed: %s", name, exc)
+                continue
+            logger.info("warm-up of %s in %.0f ms", name, (time.perf_counter() - t0) * 1000)
+
+    thread = threading.Thread(target=run, name="opskit-mcp-warm", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_server(settings: Settings | None = None) -> OpskitMCPServer:
     """The opskit MCP server for ``settings`` (default: :func:`~opskit.config.load_settings`).
 
@@ -153,6 +184,7 @@ def serve(
     Streamable HTTP listens on 127.0.0.1 only, at ``http://127.0.0.1:<port>/mcp``.
     """
     server = build_server(settings)
+    warm(server)
     logger.info(
         "opskit mcp: %s, %d tools, writes %s", transport, len(server._arguments),
         "enabled" if server.runtime.settings.allow_writes else "disabled",

@@ -128,7 +128,10 @@ TERMS: dict[str, Term] = {
     "problems": _t("Dynatrace problems", "count"), "open_problems": _t("Open problems", "count"),
     "health_status": _c("Status"), "status_reason": _t("Why", _TEXT), "start": _t("Started", "timestamp"),
     "end": _t("Ended", "timestamp"), "n_points": _t("Points", "count"), "max_score": _t("Peak score", "number"),
-    "minutes_alerting": _t("Minutes alerting", "minutes"),
+    "minutes_alerting": _t("Minutes alerting", "minutes"), "expected": _t("Expected", "number"),
+    "score": _t("Anomaly score", "number"), "lower": _t("Expected, low", "number"),
+    "upper": _t("Expected, high", "number"), "is_anomaly": _t("Anomaly", "flag"),
+    "is_alert": _t("Alert", "flag"), "detector": _t("Detector", _TEXT),
     # -- campaigns ----------------------------------------------------------------------------
     "campaign_id": _t("Campaign", _TEXT), "name": _t("Name", _TEXT), "start_date": _t("Start", "date"),
     "end_date": _t("End", "date"), "treated": _t("Treated", "count"), "control": _t("Control", "count"),
@@ -155,12 +158,15 @@ TERMS: dict[str, Term] = {
     "initiative": _t("Initiative", _TEXT), "cost_usd": _t("Cost", "usd"),
     "recovered_usd": _t("Expected revenue recovered", "usd"), "recovered_sd_usd": _t("Uncertainty (sd)", "usd"),
     "recovered_low_usd": _t("Recovered, low", "usd"), "recovered_high_usd": _t("Recovered, high", "usd"),
-    "net_value_usd": _t("Net value", "usd"), "net_low_usd": _t("Net value, low", "usd"),
-    "net_high_usd": _t("Net value, high", "usd"), "payback_months": _t("Payback", "number"),
+    "net_value_usd": _t("Net value", "usd"), "model_driver": _c("Model driver"),
+    "exposed_share": _t("Exposed", "fraction"), "churners_per_month": _t("Cancellations it causes per month", "count"),
+    "revenue_lost_per_month_usd": _t("Revenue it costs per month", "usd"), "net_low_usd": _t("Net value, low", "usd"),
+    "net_high_usd": _t("Net value, high", "usd"), "payback_months": _t("Payback", "months"),
     "is_selected": _t("Selected", "flag"), "pays_back": _t("Pays back", "flag"),
     "month_start": _t("Month", "month"), "revenue_forecast_usd": _t("Forecast revenue", "usd"),
     "revenue_low_usd": _t("Forecast, low", "usd"), "revenue_high_usd": _t("Forecast, high", "usd"),
-    "days_in_month": _t("Days", "count"), "mase": _t("MASE", "number"), "coverage": _t("Interval coverage", "fraction"),
+    "days_in_month": _t("Days", "count"), "mase": _t("MASE", "number"), "relative_mae": _t("Error vs seasonal naive", "ratio"),
+    "candidate": _t("Candidate", _TEXT), "coverage": _t("Interval coverage", "fraction"),
     "mase_vs_naive": _t("MASE vs seasonal naive", "ratio"), "is_chosen": _t("Chosen", "flag"),
     # -- analysis summaries -------------------------------------------------------------------
     "window": _t("Window", _TEXT), "window_days": _t("Window", "days"), "at_risk_cohorts": _t("At-risk cohorts", "count"),
@@ -188,7 +194,7 @@ TERMS: dict[str, Term] = {
     "kpi": _t("KPI id", _TEXT), "label": _t("Name", _TEXT), "value": _t("Value", "number"),
     "previous": _t("Previous window", "number"), "change": _t("Change", "number"), "unit": _t("Unit", _TEXT),
     "higher_is_better": _t("Higher is better", "flag"), "window_start": _t("From", "date"),
-    "window_end": _t("Until", "date"), "filters_ignored": _t("Filters not applied", _TEXT),
+    "window_end": _t("Until (not included)", "date"), "filters_ignored": _t("Filters not applied", _TEXT),
     "provenance": _t("Data", _TEXT),
 }  # fmt: skip
 
@@ -196,6 +202,15 @@ TERMS: dict[str, Term] = {
 CONTEXT: dict[str, dict[str, Term]] = {
     "kpi_summary": {"label": _t("KPI", _TEXT)},
     "initiative_mix": {"level": _t("Interval level", "fraction")},
+    "catalog": {
+        "name": _t("Dataset", _TEXT),
+        "rows": _t("Rows", "count"),
+        "provenance": _t("Data", _TEXT),
+        "as_of": _t("Data up to", "timestamp"),
+        "default_window": _t("Default window", _TEXT),
+        "summary": _t("What it is", _TEXT),
+        "filters": _t("Filters", _TEXT),
+    },
     # report and tool parameters
     "parameters": {
         "budget": _t("Budget", "usd"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from opskit.present.glossary import term
-from opskit.present.units import UNITS, fmt, humanize, is_missing
+from opskit.present.units import UNITS, fmt, fmt_change, humanize, is_missing
 
 __all__ = [
     "MAX_ROWS",
@@ -175,8 +175,8 @@ def display_frame(
         t = term(col, context)
         label = (names or {}).get(col, t.label)
         if row_units is not None and col in _ROW_UNIT_COLUMNS and col not in (units or {}):
-            unit_of = row_units.replace({"fraction": "pp"}) if col == "change" else row_units
-            cells = [fmt(v, u) for v, u in zip(series, unit_of, strict=True)]
+            show = fmt_change if col == "change" else fmt
+            cells = [show(v, u) for v, u in zip(series, row_units, strict=True)]
         elif t.category:
             cells = ["" if is_missing(v) else category_text(v) for v in series]
         else:

@@ -96,16 +96,14 @@ def test_negative_initiative_values_are_rejected() -> None:
         Initiative("bad", cost_usd=-5, recovered_usd=1)
 
 
-def _impact() -> pd.DataFrame:
-    impact = pd.DataFrame(
+def _losses() -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "driver": ["payment_failure", "content_gap", "baseline"],
-            "revenue_lost_annual_usd": [90_000.0, 30_000.0, 500_000.0],
-            "churners_attributed": [400.0, 100.0, 4000.0],
+            "driver": ["payment_failure", "content_gap"],
+            "revenue_lost_per_month_usd": [30_000.0, 10_000.0],
+            "revenue_lost_sd_usd": [3_000.0, 4_000.0],
         }
     )
-    impact.attrs["window"] = ["2026-08-03T00:00:00+00:00", "2026-11-01T00:00:00+00:00"]
-    return impact
 
 
 def _plans(**extra) -> pd.DataFrame:
@@ -115,19 +113,30 @@ def _plans(**extra) -> pd.DataFrame:
     return pd.DataFrame([row | extra])
 
 
-def test_plans_are_valued_per_month_of_the_drivers_loss_over_the_timeline() -> None:
-    (item,) = initiatives_from_plans(_plans(), _impact(), timeline_months=6)
-    per_month = 90_000 * 30.44 / 90  # the 90-day window's loss, per month
-    assert item.recovered_usd == pytest.approx(0.4 * per_month * 6)
+def test_plans_are_valued_at_the_drivers_monthly_loss_over_the_timeline() -> None:
+    (item,) = initiatives_from_plans(_plans(), _losses(), timeline_months=6)
+    assert item.recovered_usd == pytest.approx(0.4 * 30_000 * 6)
     assert item.cost_usd == pytest.approx(10_000 + 6 * 1_000)
+    # the effect's uncertainty and the loss estimate's, combined
+    assert item.recovered_sd_usd == pytest.approx(
+        6 * (0.1**2 * 30_000**2 + 0.4**2 * 3_000**2) ** 0.5
+    )
     assert item.label == "retries" and item.driver == "payment_failure"
-    shifted = initiatives_from_plans(_plans(), _impact(), timeline_months=6, effect_shift_sd=-1)[0]
-    assert shifted.recovered_usd == pytest.approx(0.3 * per_month * 6)
+    shifted = initiatives_from_plans(_plans(), _losses(), timeline_months=6, effect_shift_sd=-1)[0]
+    assert shifted.recovered_usd == pytest.approx(0.3 * 30_000 * 6)
 
 
-def test_plans_for_an_unknown_driver_are_refused() -> None:
-    with pytest.raises(ValueError, match="driver 'nope' is not in revenue_impact"):
-        initiatives_from_plans(_plans(driver="nope"), _impact())
+def test_a_plan_on_a_driver_that_costs_nothing_recovers_nothing() -> None:
+    (item,) = initiatives_from_plans(_plans(driver="price_increase"), _losses())
+    assert item.recovered_usd == 0 and item.cost_usd > 0
+    assert optimise_initiatives([item], None).summary["selected"] == []
+
+
+def test_bad_plans_are_refused() -> None:
+    with pytest.raises(ValueError, match="plans lack column"):
+        initiatives_from_plans(_plans().drop(columns=["effect"]), _losses())
+    with pytest.raises(ValueError, match="timeline_months"):
+        initiatives_from_plans(_plans(), _losses(), timeline_months=0)
 
 
 def test_a_campaign_that_costs_more_than_its_saves_are_worth_does_not_pay_back() -> None:

@@ -96,11 +96,8 @@ def test_market_revenue_comes_from_the_revenue_table(settings: Settings, raw: di
     rev = raw["revenue"]
     d = pd.to_datetime(rev["date"])
     window = rev[(d >= "2026-10-02") & (d < "2026-11-01")]
-    expected = (
-        (window["subscription_revenue_usd"] + window["ad_revenue_usd"])
-        .groupby(window["region"])
-        .sum()
-    )
+    total = window["subscription_revenue_usd"] + window["ad_revenue_usd"]
+    expected = (total + window["transactional_revenue_usd"]).groupby(window["region"]).sum()
     np.testing.assert_allclose(df["revenue_usd"], expected.loc[df.index], rtol=1e-9)
 
 

@@ -43,11 +43,15 @@ class Transcript:
         return self.calls[key(name, arguments)]
 
     def payload(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The structured (full-precision) content of a successful call."""
         result = self.call(name, arguments)
         assert not result.is_error, result.content
-        text = json.loads(result.content[0].text)  # type: ignore[union-attr]
-        assert text == result.structured_content
-        return text  # type: ignore[no-any-return]
+        assert result.structured_content is not None
+        return result.structured_content
+
+    def text(self, name: str, arguments: dict[str, Any]) -> str:
+        """The text content of a call: what a person reads."""
+        return str(self.call(name, arguments).content[0].text)  # type: ignore[union-attr]
 
 
 def server_params(env: dict[str, str], *args: str) -> StdioServerParameters:

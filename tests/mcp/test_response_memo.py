@@ -17,9 +17,30 @@ def test_repeat_call_is_memoised_unless_live(settings: Settings, kind: str, comp
         calls.append(1)
         return {"data": kind, "n": len(calls)}
 
-    first = runtime.memoised("tool", {"a": 1}, compute)
-    again = runtime.memoised("tool", {"a": 1}, compute)
+    tool = f"memo_{kind}"
+    first = runtime.memoised(tool, {"a": 1}, compute)
+    again = runtime.memoised(tool, {"a": 1}, compute)
     assert len(calls) == computed and first["n"] == 1
     assert again["n"] == computed
-    runtime.memoised("tool", {"a": 2}, compute)  # other arguments: computed
+    runtime.memoised(tool, {"a": 2}, compute)  # other arguments: computed
     assert len(calls) == computed + 1
+
+
+def test_a_demo_answer_is_stored_for_the_next_server_and_a_live_one_never(
+    settings: Settings,
+) -> None:
+    calls: list[str] = []
+
+    def answer(kind: str):  # type: ignore[no-untyped-def]
+        def compute() -> dict[str, object]:
+            calls.append(kind)
+            return {"data": kind, "value": 1.25}
+
+        return compute
+
+    Runtime(settings).memoised("stored_demo", {}, answer("demo"))
+    Runtime(settings).memoised("stored_live", {}, answer("live"))
+    later = Runtime(settings)  # a new server on the same warehouse build
+    assert later.memoised("stored_demo", {}, answer("demo")) == {"data": "demo", "value": 1.25}
+    later.memoised("stored_live", {}, answer("live"))
+    assert calls == ["demo", "live", "live"]

@@ -28,6 +28,8 @@ TOOLS = {
     "analyze_production_risk": "production_risk",
     "forecast_revenue_with_constraints": "revenue_forecast",
     "generate_retention_campaign": "retention_campaign",
+    "executive_summary": "executive_summary",
+    "service_health": "service_health",
 }
 FILTERED = {
     "churn_signals": "?region=brazil,india&at_risk_only=true&limit=5",
@@ -134,6 +136,8 @@ def _same(got: Any, want: Any) -> bool:
         if isinstance(want, float) and math.isnan(want):
             return got is None
         return isinstance(got, int | float) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(want, list | tuple):
+        return isinstance(got, list) and len(got) == len(want) and all(map(_same, got, want))
     if want is None or (not isinstance(want, str | bool) and pd.isna(want)):
         return got is None
     return bool(got == want)
@@ -375,3 +379,13 @@ def test_every_successful_response_says_live_cache_or_demo(transcript: Transcrip
     bodies += [transcript.payload(n, a) for n, a in VALID_CALLS]
     for body in bodies[1:]:  # the catalog describes data, it holds none
         assert next(iter(body)) == "data" and body["data"] in ("live", "cache", "demo")
+
+
+def test_every_text_answer_reads_as_words_and_numbers_for_people(transcript: Transcript) -> None:
+    from opskit.present.lint import text_problems
+
+    for name, arguments in VALID_CALLS:
+        text = transcript.text(name, arguments)
+        assert text_problems(text) == [], (name, text_problems(text))
+        assert "DEMO DATA" in text  # says where the numbers came from
+        assert not text.lstrip().startswith("{")  # words, not a JSON dump

@@ -28,6 +28,7 @@ from opskit.analytics.churn.drivers import (
     driver_attribution,
     driver_effects,
     driver_frame,
+    driver_losses,
 )
 from opskit.analytics.churn.evaluate import (
     ChurnModelResult,
@@ -59,6 +60,7 @@ __all__ = [
     "driver_attribution",
     "driver_effects",
     "driver_frame",
+    "driver_losses",
     "evaluate_churn_model",
     "kaplan_meier",
     "minimum_detectable_uplift",

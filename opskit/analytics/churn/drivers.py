@@ -26,12 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from opskit.analytics._result import Finding, Result
 from opskit.analytics.churn._common import provenance_of, require_columns
 from opskit.analytics.churn.charts import forest_chart
 from opskit.analytics.churn.model import ChurnModel
+from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS
 from opskit.present.units import humanize
 
 __all__ = [
@@ -75,7 +77,21 @@ ACTIONS = {
     "content_gap": "schedule releases in genres with no recent titles",
     "new_tenure": "strengthen onboarding in the first 90 days",
 }
-_KEEP = ("subscriber_id", "month", "churned", "region", "device", "channel", "payment_method")
+_KEEP = ("subscriber_id", "month", "churned", "region", "device", "channel", "payment_method",
+         "price_usd")  # fmt: skip
+#: The churn drivers an initiative can act on, with the ``revenue_impact`` driver each
+#: corresponds to (the ``initiatives`` table names those).
+ACTIONABLE = {
+    "rebuffering_pct": "high_rebuffering",
+    "inactive": "low_engagement",
+    "payment_failed": "payment_failure",
+    "complaint": "complaint_contact",
+    "price_increase": "price_increase",
+    "content_gap": "content_gap",
+}
+#: Rebuffering counts as high above this mean (percent of watch time; ``revenue_impact``'s
+#: ``HIGH_REBUFFERING`` of 2 %): switching the driver off brings it down to this level.
+HIGH_REBUFFERING_PCT = 2.0
 
 
 def driver_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -317,3 +333,95 @@ def _attribution_chart(result: Result) -> Any:
         )
         .properties(title="Churn attributable to each driver", width=420)
     )
+
+
+def driver_losses(
+    frame: pd.DataFrame,
+    *,
+    recent_months: int | None = 3,
+    value_months: int = SUBSCRIPTION_VALUE_MONTHS,
+    reference: Mapping[str, str] | None = None,
+    C: float = 1.0,
+    max_fit_rows: int | None = 150_000,
+) -> pd.DataFrame:
+    """The cancellations and revenue each actionable churn driver causes, per month.
+
+    A logit of every driver is fitted on all of ``frame`` (a :func:`driver_frame` of
+    ``subscriber_months`` with ``price_usd``): effect sizes are estimated from the whole
+    history. A driver's cancellations are then counted on the ``recent_months`` last
+    months (today's exposure): the fitted ones minus those predicted with the driver
+    switched off (flags to false, rebuffering down to :data:`HIGH_REBUFFERING_PCT`), the
+    other drivers held as they are; its revenue is those cancellations x
+    ``value_months`` months of each subscriber's price. The uncertainty moves the
+    driver's coefficient by its standard error (the fitted risk stays pinned to the data;
+    only the counterfactual moves). This is what an initiative acting on the driver can
+    win back (see :func:`opskit.analytics.decisions.initiatives_from_plans`). The model is
+    fitted on a fixed-seed sample of ``max_fit_rows`` rows when the frame is larger; the
+    cancellations are counted on every recent row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per actionable driver that varies in the data: ``driver`` (the
+        ``revenue_impact`` name), ``model_driver``, ``odds_ratio``, ``exposed_share``
+        (of the recent subscriber-months), ``churners_per_month``,
+        ``revenue_lost_per_month_usd`` and its standard deviation
+        ``revenue_lost_sd_usd``; ``attrs["months"]`` is the number of recent months.
+
+    Raises
+    ------
+    ValueError
+        Missing columns (``price_usd``, ``month`` and the drivers) or an empty frame.
+    """
+    require_columns(frame, ["price_usd", "month", "churned"], "driver_losses")
+    names = [d for d in DRIVERS if d in frame.columns]
+    ref = dict(reference or {})
+    if "plan" in names and "plan" not in ref and (frame["plan"] == "ad_free").any():
+        ref["plan"] = "ad_free"
+    train = (
+        frame
+        if max_fit_rows is None or len(frame) <= max_fit_rows
+        else frame.sample(max_fit_rows, random_state=0)
+    )
+    model = _fit(train, names, "churned", ref, C)
+    months_all = pd.Series(frame["month"])
+    keep = (
+        sorted(months_all.unique())[-recent_months:]
+        if recent_months
+        else sorted(months_all.unique())
+    )
+    recent = frame[months_all.isin(keep).to_numpy()]
+    x = recent[names]
+    fitted = np.clip(model.predict_uncalibrated(x), 1e-12, 1 - 1e-12)
+    logit = np.log(fitted / (1 - fitted))
+    value = recent["price_usd"].astype("float64").fillna(0.0).to_numpy() * value_months
+    months = max(len(keep), 1)
+    coefs = model.odds_ratios().set_index("term")
+    rows = []
+    for d, impact_name in ACTIONABLE.items():
+        if d not in names or d in model.dropped_features_ or d not in coefs.index:
+            continue
+        xd = x[d].astype("float64").to_numpy()
+        delta = xd - np.minimum(xd, HIGH_REBUFFERING_PCT) if d == "rebuffering_pct" else xd
+        beta, se = float(coefs.at[d, "coef"]), float(coefs.at[d, "se"])
+
+        def caused(b: float, delta: np.ndarray = delta) -> np.ndarray:
+            return np.asarray(fitted - 1.0 / (1.0 + np.exp(-(logit - b * delta))), dtype=float)
+
+        mid, lo, hi = caused(beta), caused(beta - se), caused(beta + se)
+        revenue = [float((c * value).sum()) / months for c in (mid, lo, hi)]
+        rows.append(
+            {
+                "driver": impact_name, "model_driver": d, "odds_ratio": float(np.exp(beta)),
+                "exposed_share": float((delta > 0).mean()),
+                "churners_per_month": float(mid.sum()) / months,
+                "revenue_lost_per_month_usd": revenue[0],
+                "revenue_lost_sd_usd": abs(revenue[2] - revenue[1]) / 2,
+            }
+        )  # fmt: skip
+    out = pd.DataFrame(
+        rows, columns=["driver", "model_driver", "odds_ratio", "exposed_share", "churners_per_month",
+                       "revenue_lost_per_month_usd", "revenue_lost_sd_usd"],
+    )  # fmt: skip
+    out.attrs = {**frame.attrs, "months": months}
+    return out

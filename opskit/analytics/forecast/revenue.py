@@ -11,6 +11,7 @@ to the baseline forecast as multipliers, so their effect is explicit and auditab
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,20 +22,34 @@ import pandas as pd
 from opskit import provenance as prov
 from opskit.analytics._result import Finding, Result
 from opskit.analytics.forecast._base import BaseForecaster
+from opskit.analytics.forecast.backtest import BASELINE, backtest
 from opskit.analytics.forecast.chart import forecast_chart
 from opskit.analytics.forecast.models import MEAN_MONTH_DAYS, ETSForecaster
+from opskit.cache import ResultCache, content_digest, memoised_frame
 from opskit.catalog import warehouse_provenance
-from opskit.config import Settings
+from opskit.config import Settings, load_settings
+from opskit.datasets.business import total_revenue
 from opskit.metrics import per_year
+from opskit.present.units import fmt
 from opskit.warehouse import open_warehouse
 
-__all__ = ["MEASURES", "Scenario", "apply_scenarios", "forecast_revenue", "revenue_series"]
+__all__ = [
+    "MEASURES",
+    "Scenario",
+    "apply_scenarios",
+    "candidate_forecasters",
+    "choose_forecaster",
+    "describe_model",
+    "forecast_revenue",
+    "revenue_series",
+]
 
 #: Each measure in words (chart titles).
 _MEASURE_TEXT = {
     "revenue": "Revenue",
     "subscription_revenue": "Subscription revenue",
     "ad_revenue": "Advertising revenue",
+    "transactional_revenue": "Rentals and pay-per-view revenue",
     "subscribers": "Active subscribers",
 }
 #: Measure name -> whether it is money (USD).
@@ -42,6 +57,7 @@ MEASURES = {
     "revenue": True,
     "subscription_revenue": True,
     "ad_revenue": True,
+    "transactional_revenue": True,
     "subscribers": False,
 }
 
@@ -60,8 +76,8 @@ def revenue_series(
     settings
         opskit settings (default: read from the environment).
     measure
-        ``revenue`` (subscription + ads, USD), ``subscription_revenue``, ``ad_revenue`` or
-        ``subscribers`` (active subscribers).
+        ``revenue`` (subscription + ads + transactional, USD), ``subscription_revenue``,
+        ``ad_revenue``, ``transactional_revenue`` or ``subscribers`` (active subscribers).
     plan, region
         Optional filters (one value or several).
 
@@ -85,9 +101,10 @@ def revenue_series(
             if val is not None:
                 t = t.filter(t[col].isin([val] if isinstance(val, str) else list(val)))
         value = {
-            "revenue": t.subscription_revenue_usd + t.ad_revenue_usd,
+            "revenue": total_revenue(t),
             "subscription_revenue": t.subscription_revenue_usd,
             "ad_revenue": t.ad_revenue_usd,
+            "transactional_revenue": t.transactional_revenue_usd,
             "subscribers": t.active_subscribers.cast("float64"),
         }[measure]
         expr = t.group_by("date").aggregate(value=value.sum()).order_by("date")
@@ -207,8 +224,9 @@ def forecast_revenue(
     plan, region
         Optional filters.
     forecaster
-        Model to use (default: ``ETSForecaster`` with the ``days_in_month`` adjustment
-        for money measures).
+        Model to use. Default: the candidate with the lowest rolling-origin MASE
+        (:func:`choose_forecaster`): exponential smoothing with the weekly cycle the data
+        show, or without a cycle (both with the ``days_in_month`` adjustment for money).
     scenarios
         What-ifs applied to the baseline (see :class:`Scenario`).
 
@@ -217,12 +235,27 @@ def forecast_revenue(
     Result
         ``frame``: the ForecastFrame of the baseline; ``tables["scenarios"]``: baseline
         and scenarios with a ``scenario`` column; ``tables["history"]``: the observed
-        series; ``summary``: totals over the horizon; ``chart()``: history, forecasts and
-        bands.
+        series; ``tables["backtest"]``: each candidate's MASE, relative MAE against
+        seasonal naive and interval coverage (when the model was chosen here);
+        ``summary``: the model and why, totals over the horizon; ``chart()``: history,
+        forecasts and bands.
     """
     history = revenue_series(settings, measure=measure, plan=plan, region=region)
     money = MEASURES[measure]
-    model = forecaster or ETSForecaster(adjust="days_in_month" if money else None)
+    choice: pd.DataFrame | None = None
+    if forecaster is None:
+        candidates = candidate_forecasters(money)
+        store = ResultCache.for_settings(settings or load_settings())
+        choice = memoised_frame(
+            store, "forecast_choice", {"series": content_digest(history), "level": level, "money": money},
+            lambda: choose_forecaster(history, money=money, level=level)[1], keep=16,
+        )  # fmt: skip
+        chosen = (
+            choice.loc[choice["is_chosen"], "candidate"] if len(choice) else pd.Series(["seasonal"])
+        )
+        model = candidates[str(chosen.iloc[0])]
+    else:
+        model = forecaster
     fc = model.fit(history).predict(horizon, level)
     all_fc = apply_scenarios(fc, scenarios)
     p = prov.of(history)
@@ -275,7 +308,8 @@ def forecast_revenue(
     findings.sort(key=lambda f: -abs(f.stake_usd_per_year or 0.0))
     summary: dict[str, Any] = {
         "measure": measure,
-        "model": fc["model"].iloc[0],
+        "model": describe_model(str(fc["model"].iloc[0])),
+        "model_reason": _reason(choice, str(fc["model"].iloc[0]), len(history)),
         "horizon_days": horizon,
         "level": level,
         **{f"{what} ({k})": float(v) for k, v in totals.items()},
@@ -286,7 +320,11 @@ def forecast_revenue(
         provenance=p,
         findings=findings,
         summary=summary,
-        tables={"scenarios": all_fc, "history": history.rename("value").reset_index()},
+        tables={
+            "scenarios": all_fc,
+            "history": history.rename("value").reset_index(),
+            **({"backtest": choice} if choice is not None else {}),
+        },
         _chart=lambda r: forecast_chart(
             history,
             r.tables["scenarios"],
@@ -297,6 +335,112 @@ def forecast_revenue(
             unit="usd" if money else "count",
         ),
     )
+
+
+#: Rolling-origin backtest of the candidates: origins x days ahead, origins two weeks apart.
+CHOICE_ORIGINS, CHOICE_HORIZON, CHOICE_STEP = 5, 28, 14
+
+
+def candidate_forecasters(money: bool = True) -> dict[str, BaseForecaster]:
+    """The forecasters :func:`choose_forecaster` compares, by name (unfitted)."""
+    adjust = "days_in_month" if money else None
+    return {
+        "seasonal": ETSForecaster(adjust=adjust),
+        "no_cycle": ETSForecaster(adjust=adjust, period=None),
+    }
+
+
+def choose_forecaster(
+    history: pd.Series, *, money: bool = True, level: float = 0.8
+) -> tuple[BaseForecaster, pd.DataFrame]:
+    """The candidate with the lowest rolling-origin MASE, and every candidate's backtest.
+
+    Candidates: exponential smoothing with the cycle the data show (weekly for daily
+    data, when its STL strength is high enough) and exponential smoothing without a
+    cycle; money is modelled per 30.44-day month (``days_in_month``). Seasonal naive is
+    the baseline every candidate is measured against. A series too short for the
+    backtest gets the first candidate and an empty table.
+
+    Returns
+    -------
+    tuple
+        The chosen (unfitted) forecaster and a table: ``candidate``, ``model`` (in
+        words) and ``label`` (as fitted on the full history), ``mase``, ``relative_mae``
+        (vs seasonal naive), ``coverage``, ``is_chosen``.
+    """
+    candidates = candidate_forecasters(money)
+    try:
+        bt = backtest(history, candidates, horizon=CHOICE_HORIZON, origins=CHOICE_ORIGINS,
+                      step=CHOICE_STEP, level=level)  # fmt: skip
+    except ValueError:  # too short to backtest: take the seasonal candidate as it is
+        return candidates["seasonal"], pd.DataFrame(
+            columns=["candidate", "model", "label", "mase", "relative_mae", "coverage", "is_chosen"]
+        )
+    summary = bt.tables["summary"].copy()
+    summary["candidate"] = summary["model"]
+    fitted = {name: f.clone().fit(history).model_ for name, f in candidates.items()}
+    summary["label"] = summary["candidate"].map(lambda c: fitted.get(c, "seasonal_naive[7]"))
+    summary["model"] = summary["label"].map(describe_model)
+    ranked = summary[summary["candidate"].isin(list(candidates))].sort_values("mase", kind="stable")
+    best = str(ranked["candidate"].iloc[0])
+    summary["is_chosen"] = summary["candidate"] == best
+    cols = ["candidate", "model", "label", "mase", "relative_mae", "coverage", "is_chosen"]
+    return candidates[best], summary[cols].reset_index(drop=True)
+
+
+def describe_model(label: str) -> str:
+    """An ETS label in words: ``ets(A,Ad,A)[7]/days_in_month`` -> ``exponential smoothing ...``.
+
+    >>> describe_model("ets(A,Ad,A)[7]/days_in_month")
+    'exponential smoothing with a damped trend and a weekly cycle, per 30.44-day month'
+    >>> describe_model("seasonal_naive[7]")
+    'the value a week earlier (seasonal naive)'
+    """
+    if label.startswith("seasonal_naive"):
+        return "the value a week earlier (seasonal naive)" if "[7]" in label else "seasonal naive"
+    if label == "naive":
+        return "the last value (naive)"
+    m = re.search(r"ets\(A,(N|A|Ad),(N|A)\)(?:\[(\d+)\])?", label)
+    if m is None:
+        return label
+    trend = {"N": "", "A": "a trend", "Ad": "a damped trend"}[m.group(1)]
+    cycle = ""
+    if m.group(2) == "A" and m.group(3):
+        cycle = {"7": "a weekly cycle", "24": "a daily cycle"}.get(
+            m.group(3), f"a {m.group(3)}-step cycle"
+        )
+    parts = [p for p in (trend, cycle) if p]
+    text = "exponential smoothing " + (
+        "with " + " and ".join(parts) if parts else "without trend or cycle"
+    )
+    return text + (", per 30.44-day month" if "days_in_month" in label else "")
+
+
+def _reason(choice: pd.DataFrame | None, label: str, n: int) -> str:
+    """Why this model: its backtest against the other candidate and seasonal naive."""
+    yearly = (
+        "; a yearly cycle is not modelled: "
+        f"{n} days of history, two years are needed to tell it from the trend"
+        if n < 2 * 365
+        else ""
+    )
+    if choice is None or choice.empty:
+        return "the model given" + yearly
+    chosen = choice[choice["is_chosen"]].iloc[0]
+    others = choice[~choice["is_chosen"] & (choice["candidate"] != BASELINE)]
+    naive = choice[choice["candidate"] == BASELINE]
+    text = (
+        f"lowest error in {CHOICE_ORIGINS} rolling {CHOICE_HORIZON}-day backtests: MASE "
+        f"{chosen['mase']:.2f}"
+        + (
+            f" against {others['mase'].iloc[0]:.2f} for {others['model'].iloc[0]}"
+            if len(others)
+            else ""
+        )
+        + (f" and {naive['mase'].iloc[0]:.2f} for seasonal naive" if len(naive) else "")
+        + f"; {fmt(float(chosen['coverage']), 'fraction')} of actuals inside its interval"
+    )
+    return text + yearly
 
 
 def _scope(plan: Any, region: Any) -> str:
