@@ -13,6 +13,8 @@ import altair as alt
 import pandas as pd
 
 from opskit.analytics.pareto import pareto_table
+from opskit.metrics import window_days
+from opskit.present.units import humanize
 
 __all__ = [
     "alerts_chart",
@@ -42,10 +44,20 @@ def _subtitle(chart: Any, *lines: str) -> Any:
 
 
 def revenue_pareto(revenue: pd.DataFrame, label: str) -> Any:
-    """Pareto of annual revenue lost by churn driver (baseline churn left out)."""
+    """Pareto of the revenue lost to the window's cancellations, by churn driver (baseline left out).
+
+    Each cancellation counts a year of its revenue (:data:`opskit.metrics.SUBSCRIPTION_VALUE_MONTHS`);
+    the title names the window the cancellations fall in.
+    """
     rev = revenue[(revenue["driver"] != "baseline") & (revenue["revenue_lost_annual_usd"] > 0)]
+    rev = rev.assign(driver=rev["driver"].map(humanize))
     ranked = pareto_table(rev.set_index("driver")["revenue_lost_annual_usd"])
-    chart = _pareto_chart(ranked, "Annual revenue lost by churn driver", "USD per year")
+    days = window_days(revenue, 90)
+    chart = _pareto_chart(
+        ranked,
+        f"Revenue lost to cancellations in the last {days:.0f} days, by churn driver",
+        "Revenue lost (USD, a year per cancellation)",
+    )
     return _subtitle(chart, label)
 
 
@@ -54,7 +66,7 @@ def cohorts_chart(curves: pd.DataFrame, cohorts: pd.DataFrame, label: str) -> An
     ret = _retention_chart(curves)
     risk = cohorts[cohorts["is_at_risk"]].nlargest(10, "revenue_at_risk_30d_usd")
     bars = alt.Chart(risk, title="At-risk cohorts: revenue at risk (30 days)").mark_bar().encode(
-        x=alt.X("revenue_at_risk_30d_usd:Q", title="USD"),
+        x=alt.X("revenue_at_risk_30d_usd:Q", title="Monthly revenue at risk (USD)"),
         y=alt.Y("cohort_id:N", sort="-x", title=None),
         color=alt.Color("top_signal:N", title="top signal"),
         tooltip=["cohort_id:N", "subscribers:Q", "churn_rate_monthly:Q", "relative_risk:Q", "top_signal:N"],
@@ -137,7 +149,7 @@ def _pareto_chart(ranked: pd.DataFrame, title: str, unit: str) -> Any:
     line = base.mark_line(point=True, color="#1f2937").encode(
         x=x,
         y=alt.Y(
-            "cumulative_share:Q", scale=share, title="cumulative share", axis=alt.Axis(format="%")
+            "cumulative_share:Q", scale=share, title="Cumulative share (%)", axis=alt.Axis(format="%")
         ),
     )
     rule = base.mark_rule(strokeDash=[6, 4], color="#2563eb").encode(y=alt.datum(0.8, scale=share))  # fmt: skip

@@ -148,6 +148,11 @@ def forecast_revenue_with_constraints(
                 ),
             ),
             TableSpec(
+                "backtest",
+                "How the forecast model was chosen: five rolling 28-day backtests",
+                ("model", "mase", "relative_mae", "coverage", "is_chosen"),
+            ),
+            TableSpec(
                 "monthly",
                 "Revenue forecast by month",
                 (

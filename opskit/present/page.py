@@ -84,8 +84,8 @@ CSS = """<style>
 .opskit-figure figcaption{font-size:85%;color:#57606a}
 .opskit-table-wrap{margin:8px 0 18px;break-inside:avoid}
 .opskit-table{border-collapse:collapse;font-size:13px}.opskit-table caption{text-align:left;font-weight:600;padding:4px 0}
-.opskit-table th,.opskit-table td{border-bottom:1px solid #eaeef2;padding:3px 8px;text-align:left;vertical-align:top;max-width:360px}
-.opskit-table th{background:#f6f8fa}.opskit-table .num{text-align:right;white-space:nowrap}
+.opskit-page table.opskit-table th,.opskit-page table.opskit-table td{border-bottom:1px solid #eaeef2;padding:3px 8px;text-align:left;vertical-align:top;max-width:360px}
+.opskit-page table.opskit-table th{background:#f6f8fa}.opskit-page table.opskit-table .num{text-align:right;white-space:nowrap}
 .opskit-table-foot{font-size:85%;color:#57606a}.opskit-basis{font-size:85%;color:#57606a}
 </style>"""
 
@@ -122,13 +122,15 @@ def kpi_tile(
     """
     delta = ""
     if change is not None and not is_missing(change):
-        arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+        shown = fmt_change(change, unit)
+        flat = shown == "no change"  # too small to show at the figure's precision
+        arrow = "=" if flat else "▲" if change > 0 else "▼"
         good = (
             ""
-            if higher_is_better is None or change == 0
+            if higher_is_better is None or flat
             else (" good" if (change > 0) == higher_is_better else " bad")
         )
-        delta = f'<div class="chg{good}">{arrow} {html.escape(fmt_change(change, unit))} vs previous</div>'
+        delta = f'<div class="chg{good}">{arrow} {html.escape(shown)} vs previous</div>'
     extra = f'<div class="chg">{html.escape(note)}</div>' if note else ""
     raw = "" if is_missing(value) or isinstance(value, str) else repr(float(value))
     tip = f' title="{html.escape(help_text)}"' if help_text else ""

@@ -9,6 +9,7 @@ import pytest
 
 from opskit.catalog import load
 from opskit.dashboard import DashboardData
+from opskit.present.lint import text_problems
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,11 @@ def _assert_no_error_text(page: Any) -> None:
     text = page.inner_text("body")
     for bad in ("There was an error", "Traceback", "Error:"):
         assert bad not in text, f"error text on the page: {bad!r}"
+    # what a person reads: no scientific notation, raw keys, reprs or log lines (charts included)
+    charts = page.eval_on_selector_all("svg text", "ts => ts.map(t => t.textContent).join(' | ')")
+    assert text_problems(text) == [] and text_problems(charts) == [], (
+        text_problems(text) + text_problems(charts)
+    )
 
 
 def test_ops_overview_renders_every_kpi_and_chart_offline(

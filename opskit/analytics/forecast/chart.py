@@ -12,6 +12,10 @@ from opskit.present.units import fmt
 __all__ = ["forecast_chart"]
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def forecast_chart(
     history: pd.Series,
     forecast: pd.DataFrame,
@@ -90,13 +94,13 @@ def forecast_chart(
     if not description:
         base = fc[fc["scenario"] == fc["scenario"].iloc[0]] if len(fc) else fc
         description = (
-            f"Line chart of the last {len(past)} days of {value_title.lower()} and the forecast for "
-            f"the next {len(base)} days with its {fmt(float(base['level'].iloc[0]), 'fraction')} "
+            f"Line chart of the last {len(past)} days of {_lower_first(value_title)} and the forecast "
+            f"for the next {len(base)} days with its {float(base['level'].iloc[0]) * 100:.0f} % "
             f"interval; the forecast ends at {fmt(float(base['yhat'].iloc[-1]), unit)} "
             f"({fmt(float(base['yhat_lower'].iloc[-1]), unit)} - "
             f"{fmt(float(base['yhat_upper'].iloc[-1]), unit)})."
             if len(base)
-            else f"Line chart of {value_title.lower()}."
+            else f"Line chart of {_lower_first(value_title)}."
         )
     chart = alt.layer(band, observed, line).properties(
         title=title, width=width, height=height, description=description
