@@ -149,7 +149,10 @@ def _pareto_chart(ranked: pd.DataFrame, title: str, unit: str) -> Any:
     line = base.mark_line(point=True, color="#1f2937").encode(
         x=x,
         y=alt.Y(
-            "cumulative_share:Q", scale=share, title="Cumulative share (%)", axis=alt.Axis(format="%")
+            "cumulative_share:Q",
+            scale=share,
+            title="Cumulative share (%)",
+            axis=alt.Axis(format="%"),
         ),
     )
     rule = base.mark_rule(strokeDash=[6, 4], color="#2563eb").encode(y=alt.datum(0.8, scale=share))  # fmt: skip

@@ -229,7 +229,7 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
         "critical_services": worst(crit), "degraded_services": worst(degr), "open_problems": worst(opened),
         "alerts": f"{top.index[0][0]} · {top.index[0][1]}" if len(top) else None,
     }  # fmt: skip
-    from opskit.health import STATUS_RULE
+    from opskit.health import PROBLEM_COLUMNS, STATUS_RULE
 
     cards = [
         ["critical_services", kpi_card("critical_services", "Critical services / CDNs", len(crit),
@@ -252,16 +252,7 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
     series_specs = {s: bc.series_chart(anomalies, s, source).to_dict(validate=False) for s in drill}
     if first is not None:
         series_specs[first] = specs["anomalies"]
-    cols = [
-        "display_id",
-        "title",
-        "entity",
-        "severity_level",
-        "status",
-        "start_time",
-        "duration_min",
-    ]
-    shown = problems[[c for c in cols if c in problems.columns]]
+    shown = problems[[c for c in PROBLEM_COLUMNS if c in problems.columns]]
     if "start_time" in shown.columns:
         shown = shown.sort_values("start_time", ascending=False)
     problems_html = table_html(shown, name="problems",

@@ -423,11 +423,15 @@ def mcp_serve(
         bool, typer.Option("--http", help="streamable HTTP on 127.0.0.1 instead of stdio")
     ] = False,
     port: Annotated[int, typer.Option("--port", help="HTTP port (with --http)")] = 8765,
+    warm: Annotated[
+        bool,
+        typer.Option("--warm/--no-warm", help="answer every analysis's default question at start"),
+    ] = True,
 ) -> None:
     """Serve datasets and analyses to AI assistants over MCP (stdio by default)."""
     from opskit.mcpserver import serve
 
-    serve("streamable-http" if http else "stdio", port=port)
+    serve("streamable-http" if http else "stdio", port=port, warm=warm)
 
 
 @app.command()

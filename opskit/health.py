@@ -28,6 +28,7 @@ from opskit.provenance import utc_timestamp
 __all__ = [
     "ALERT_SCORE",
     "METRIC_AXIS",
+    "PROBLEM_COLUMNS",
     "STATUS_RULE",
     "metric_axis",
     "qoe_series",
@@ -36,6 +37,9 @@ __all__ = [
 
 #: Score at which a point counts as an alert (the anomaly engine's "high" severity, p <= 1e-6).
 ALERT_SCORE = 0.6
+#: The columns a reader sees of the Dynatrace problems, in order.
+PROBLEM_COLUMNS = ("display_id", "title", "entity", "severity_level", "status", "start_time",
+                   "duration_min")  # fmt: skip
 #: History fed to the detectors before the window starts.
 WARMUP = pd.Timedelta(days=7)
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -194,15 +198,7 @@ def service_health(
             TableSpec(
                 "problems",
                 "Dynatrace problems in the window",
-                (
-                    "display_id",
-                    "title",
-                    "entity",
-                    "severity_level",
-                    "status",
-                    "start_time",
-                    "duration_min",
-                ),
+                PROBLEM_COLUMNS,
                 sort_by="start_time",
             ),
         ),

@@ -10,22 +10,13 @@ from opskit import insights
 from opskit import provenance as prov
 from opskit.analyses._common import Days, check_cohort, start_of, validated
 from opskit.analytics._result import Finding, Result, TableSpec
-from opskit.analytics.churn import DRIVERS, driver_effects, driver_frame
+from opskit.analytics.churn import ACTIONABLE, DRIVERS, driver_effects, driver_frame
 from opskit.catalog import load
 from opskit.config import Settings
 from opskit.present import fmt, humanize
 
 __all__ = ["analyze_churn_root_cause"]
 
-#: How churn drivers of the model map to the revenue attribution's drivers.
-DRIVER_TO_IMPACT = {
-    "rebuffering_pct": "high_rebuffering",
-    "inactive": "low_engagement",
-    "payment_failed": "payment_failure",
-    "complaint": "complaint_contact",
-    "price_increase": "price_increase",
-    "content_gap": "content_gap",
-}
 #: A fixed-seed sample of this many subscriber-months keeps the driver fit under a second.
 MAX_MODEL_ROWS = 120_000
 #: The KPIs this report shows as tiles (definitions in :mod:`opskit.metrics`).
@@ -84,7 +75,7 @@ def analyze_churn_root_cause(
     frame = effects.frame.copy()
     lost = impact.set_index("driver")["revenue_lost_annual_usd"]
     frame["revenue_lost_annual_usd"] = frame["feature"].map(
-        lambda d: lost.get(DRIVER_TO_IMPACT.get(d, ""), np.nan)
+        lambda d: lost.get(ACTIONABLE.get(d, ""), np.nan)
     )
     p = prov.combine([prov.of(x) for x in (cohorts, months, impact, complaints, qoe, issues)])
     findings: list[Finding] = []

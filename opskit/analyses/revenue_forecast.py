@@ -11,7 +11,12 @@ from opskit import provenance as prov
 from opskit.analyses._common import validated
 from opskit.analytics._result import Result, TableSpec
 from opskit.analytics.churn import driver_frame, driver_losses
-from opskit.analytics.decisions import Objective, initiatives_from_plans, optimise_initiatives
+from opskit.analytics.decisions import (
+    INITIATIVE_COLUMNS,
+    Objective,
+    initiatives_from_plans,
+    optimise_initiatives,
+)
 from opskit.analytics.forecast import forecast_revenue
 from opskit.catalog import load
 from opskit.config import Settings
@@ -135,17 +140,7 @@ def forecast_revenue_with_constraints(
             TableSpec(
                 "plan",
                 "Candidate initiatives: cost, expected recovery and net value",
-                (
-                    "initiative",
-                    "name",
-                    "driver",
-                    "cost_usd",
-                    "recovered_usd",
-                    "net_value_usd",
-                    "roi",
-                    "payback_months",
-                    "is_selected",
-                ),
+                INITIATIVE_COLUMNS,
             ),
             TableSpec(
                 "backtest",

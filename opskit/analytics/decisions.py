@@ -37,6 +37,7 @@ from opskit.analytics._result import Finding, Result, TableSpec
 from opskit.present.units import fmt
 
 __all__ = [
+    "INITIATIVE_COLUMNS",
     "CampaignValue",
     "Initiative",
     "Objective",
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 Objective = Literal["net_value", "recovered"]
+#: The columns a reader sees of the candidate initiatives, in order.
+INITIATIVE_COLUMNS = ("initiative", "name", "driver", "cost_usd", "recovered_usd", "net_value_usd",
+                      "roi", "payback_months", "is_selected")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -367,23 +371,7 @@ def optimise_initiatives(
         findings=[finding],
         summary=summary,
         tiles=("spent_usd", "recovered_usd", "net_value_usd"),
-        shown=(
-            TableSpec(
-                "frame",
-                "Candidate initiatives",
-                (
-                    "initiative",
-                    "name",
-                    "driver",
-                    "cost_usd",
-                    "recovered_usd",
-                    "net_value_usd",
-                    "roi",
-                    "payback_months",
-                    "is_selected",
-                ),
-            ),
-        ),
+        shown=(TableSpec("frame", "Candidate initiatives", INITIATIVE_COLUMNS),),
         _chart=_chart,
     )
 

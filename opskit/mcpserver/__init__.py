@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from opskit.mcpserver._resources import CATALOG_URI, DEFAULT_LIMIT, MAX_LIMIT, dataset_uri
 from opskit.mcpserver._tools import ANALYSIS_TOOLS, WRITE_TOOLS
-from opskit.mcpserver.server import DEFAULT_PORT, OpskitMCPServer, build_server, serve
+from opskit.mcpserver.server import DEFAULT_PORT, OpskitMCPServer, build_server, serve, warm_up
 
 __all__ = [
     "ANALYSIS_TOOLS",
@@ -30,4 +30,5 @@ __all__ = [
     "build_server",
     "dataset_uri",
     "serve",
+    "warm_up",
 ]

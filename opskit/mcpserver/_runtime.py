@@ -103,8 +103,16 @@ class Runtime:
                     frame = pd.DataFrame({"payload": [json.dumps(payload, default=str)]})
                     if isinstance(payload.get("provenance"), dict):
                         prov.attach(frame, prov.Provenance.from_dict(payload["provenance"]))
-                    stored[0].put(stored[1], frame, dataset=f"mcp_{tool}", filters=dict(arguments),
-                                  system="opskit", purpose="memo", tag=settings_scope(self.settings))  # fmt: skip
+                    cache, key_ = stored
+                    cache.put(
+                        key_,
+                        frame,
+                        dataset=f"mcp_{tool}",
+                        filters=dict(arguments),
+                        system="opskit",
+                        purpose="memo",
+                        tag=settings_scope(self.settings),
+                    )
             return payload
 
     def _remember(self, key: str, payload: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from opskit.mcpserver._resources import CATALOG_URI, SCHEME, query_names, regist
 from opskit.mcpserver._runtime import Runtime
 from opskit.mcpserver._tools import ANALYSIS_TOOLS, build_tools
 
-__all__ = ["DEFAULT_PORT", "OpskitMCPServer", "build_server", "serve"]
+__all__ = ["DEFAULT_PORT", "OpskitMCPServer", "build_server", "serve", "warm_up"]
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class OpskitMCPServer(MCPServer[Any]):
         return await super().read_resource(uri, context)
 
 
-def warm(server: OpskitMCPServer) -> threading.Thread:
+def warm_up(server: OpskitMCPServer) -> threading.Thread:
     """Answer every analysis tool's default question once, in the background.
 
     The answers land in the server's memo (and the stored answers, see
@@ -178,13 +178,17 @@ def serve(
     *,
     port: int = DEFAULT_PORT,
     settings: Settings | None = None,
+    warm: bool = True,
 ) -> None:
     """Run the server until the client disconnects (stdio) or the process is stopped (HTTP).
 
-    Streamable HTTP listens on 127.0.0.1 only, at ``http://127.0.0.1:<port>/mcp``.
+    Streamable HTTP listens on 127.0.0.1 only, at ``http://127.0.0.1:<port>/mcp``. With
+    ``warm`` (the default) the analyses' default answers are computed in the background
+    first (:func:`warm_up`).
     """
     server = build_server(settings)
-    warm(server)
+    if warm:
+        warm_up(server)
     logger.info(
         "opskit mcp: %s, %d tools, writes %s", transport, len(server._arguments),
         "enabled" if server.runtime.settings.allow_writes else "disabled",

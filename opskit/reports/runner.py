@@ -16,13 +16,17 @@ provisions the keys), so nothing travels over TCP in plain text.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import html
 import json
 import logging
 import os
 import shutil
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +37,7 @@ import papermill as pm
 import zmq
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_event_loop
 from traitlets import default
 
 from opskit.config import load_settings
@@ -134,6 +139,27 @@ def _run_id(parameters: dict[str, Any], now: datetime) -> str:
     return f"{now:%H%M%S}-{digest}"
 
 
+@contextlib.contextmanager
+def _thread_event_loop() -> Iterator[None]:
+    """Run in a worker thread with an event loop that is closed afterwards.
+
+    papermill drives the kernel through jupyter_core, which makes an event loop for
+    each thread it is called from and never closes it: reports run from a thread pool
+    (``opskit report run --all``) would leak a loop and its sockets per run. In the
+    main thread jupyter_core's one loop is reused, so nothing is done there.
+    """
+    if threading.current_thread() is threading.main_thread():
+        yield
+        return
+    loop = ensure_event_loop()  # the loop papermill will use in this thread
+    try:
+        yield
+    finally:
+        if not loop.is_running():
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
 def run_report(
     name: str,
     parameters: dict[str, Any] | None = None,
@@ -201,11 +227,12 @@ def run_report(
     t0 = time.perf_counter()
     error: pm.PapermillExecutionError | None = None
     try:
-        pm.execute_notebook(
-            str(source), str(out_nb), parameters=values, kernel_name=kernel, cwd=str(source.parent),
-            progress_bar=False, log_output=False, execution_timeout=timeout_s,
-            kernel_manager_class=EncryptedKernelManager,
-        )  # fmt: skip
+        with _thread_event_loop():
+            pm.execute_notebook(
+                str(source), str(out_nb), parameters=values, kernel_name=kernel,
+                cwd=str(source.parent), progress_bar=False, log_output=False,
+                execution_timeout=timeout_s, kernel_manager_class=EncryptedKernelManager,
+            )  # fmt: skip
     except pm.PapermillExecutionError as exc:
         error = exc
     except Exception as exc:  # kernel died, timeout, missing file: still keep the evidence

@@ -41,9 +41,8 @@ def _assert_no_error_text(page: Any) -> None:
         assert bad not in text, f"error text on the page: {bad!r}"
     # what a person reads: no scientific notation, raw keys, reprs or log lines (charts included)
     charts = page.eval_on_selector_all("svg text", "ts => ts.map(t => t.textContent).join(' | ')")
-    assert text_problems(text) == [] and text_problems(charts) == [], (
-        text_problems(text) + text_problems(charts)
-    )
+    problems = text_problems(text) + text_problems(charts)
+    assert problems == [], problems
 
 
 def test_ops_overview_renders_every_kpi_and_chart_offline(

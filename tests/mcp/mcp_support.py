@@ -55,8 +55,12 @@ class Transcript:
 
 
 def server_params(env: dict[str, str], *args: str) -> StdioServerParameters:
+    """``opskit mcp`` without its warm-up (a test asks its own questions; warm-up has a test)."""
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "opskit.cli", "mcp", *args], env=env, cwd=str(REPO)
+        command=sys.executable,
+        args=["-m", "opskit.cli", "mcp", "--no-warm", *args],
+        env=env,
+        cwd=str(REPO),
     )
 
 

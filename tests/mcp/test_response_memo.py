@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from opskit.config import Settings
+from opskit.config import Settings, load_settings
+from opskit.mcpserver import ANALYSIS_TOOLS, build_server, warm_up
 from opskit.mcpserver._runtime import Runtime
 
 
@@ -44,3 +47,19 @@ def test_a_demo_answer_is_stored_for_the_next_server_and_a_live_one_never(
     assert later.memoised("stored_demo", {}, answer("demo")) == {"data": "demo", "value": 1.25}
     later.memoised("stored_live", {}, answer("live"))
     assert calls == ["demo", "live", "live"]
+
+
+def test_warm_up_stores_every_default_answer_for_the_next_server(
+    demo_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSKIT_HOME", str(tmp_path))  # an empty answer store
+    settings = load_settings()
+    warm_up(build_server(settings)).join(timeout=600)
+
+    def recompute() -> dict[str, object]:
+        raise AssertionError("the warm-up should have stored this answer")
+
+    later = Runtime(settings)
+    for tool in ANALYSIS_TOOLS:
+        answer = later.memoised(tool, {}, recompute)
+        assert answer["data"] == "demo" and answer["answer"], tool

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -116,3 +118,21 @@ def test_run_all_in_parallel_writes_every_report_and_one_index(
     statuses = {r["name"]: r["status"] for r in collect_runs(out)}
     assert statuses == {"weekly": "succeeded", "broken": "failed"}
     assert (out / "index.html").exists() and not (report_home / "reports").exists()
+
+
+def test_reports_run_from_a_thread_pool_close_the_event_loops_they_made(
+    report_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``opskit report run --all``: no run leaves an open event loop behind."""
+    made: list[asyncio.AbstractEventLoop] = []
+    new_event_loop = asyncio.new_event_loop
+
+    def tracked() -> asyncio.AbstractEventLoop:
+        made.append(new_event_loop())
+        return made[-1]
+
+    monkeypatch.setattr(asyncio, "new_event_loop", tracked)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda run_id: run_report("weekly", run_id=run_id), "abc"))
+    assert [r.status for r in runs] == ["succeeded"] * 3
+    assert made and all(loop.is_closed() for loop in made)

@@ -24,6 +24,7 @@ from opskit.analytics.churn.campaigns import (
     minimum_detectable_uplift,
 )
 from opskit.analytics.churn.drivers import (
+    ACTIONABLE,
     DRIVERS,
     driver_attribution,
     driver_effects,
@@ -46,6 +47,7 @@ from opskit.analytics.churn.retention import (
 )
 
 __all__ = [
+    "ACTIONABLE",
     "DRIVERS",
     "ChurnModel",
     "ChurnModelResult",

@@ -37,6 +37,7 @@ from opskit.metrics import SUBSCRIPTION_VALUE_MONTHS
 from opskit.present.units import humanize
 
 __all__ = [
+    "ACTIONABLE",
     "DRIVERS",
     "DRIVER_NAMES",
     "NEW_TENURE_DAYS",
