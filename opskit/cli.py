@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from opskit.errors import OpsKitError
+from opskit.errors import ConfigError, DatasetError, OpsKitError, ParameterError
 
 app = typer.Typer(
     help="opskit: operations analytics for a video-streaming service.",
@@ -46,7 +46,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _guard(fn: Any) -> Any:
-    """Turn opskit's own errors into one clear line on stderr (no traceback)."""
+    """Turn opskit's own errors into one clear line on stderr (no traceback).
+
+    Bad input (a dataset, filter, parameter or setting) exits 2, other errors 1.
+    """
     import functools
 
     @functools.wraps(fn)
@@ -54,9 +57,8 @@ def _guard(fn: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except OpsKitError as exc:
-            raise _fail(
-                str(exc), 2 if exc.__class__.__name__ in ("DatasetError", "ConfigError") else 1
-            ) from None
+            bad_input = isinstance(exc, DatasetError | ConfigError | ParameterError)
+            raise _fail(str(exc), 2 if bad_input else 1) from None
 
     return wrapper
 
@@ -259,7 +261,7 @@ def report_run(
     from datetime import date as date_cls
 
     from opskit.config import load_settings
-    from opskit.errors import ConfigError, ReportError, ReportExecutionError
+    from opskit.errors import ReportError, ReportExecutionError
     from opskit.reports import build_index, report_names, run_report
 
     if run_all == (name is not None):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from opskit.connectors import BaseConnector, connector_from_settings
 from opskit.connectors._redact import redact_text
 from opskit.datasets import Context, Dataset, Filter
 from opskit.errors import ConfigError, ConnectorError, DatasetError, SchemaViolation
+from opskit.present import fmt
 from opskit.schemas import validate
 
 __all__ = [
@@ -125,10 +127,8 @@ def _fetch_apm(
     conn: Any, f: Mapping[str, Any], lo: pd.Timestamp, hi: pd.Timestamp, s: Settings
 ) -> pd.DataFrame:
     services = f.get("service")
-    if not services:
-        raise _Unsupported("New Relic needs the service filter (e.g. service='playback-api')")
     bucket = _BUCKETS[f.get("resolution", "1min")]
-    return conn.fetch_apm(list(services), start=lo, end=hi, bucket=bucket)
+    return conn.fetch_apm(list(services) if services else None, start=lo, end=hi, bucket=bucket)
 
 
 def _fetch_problems(
@@ -275,9 +275,31 @@ def _target(settings: Settings, source: str) -> dict[str, Any]:
     return {k: v for k, v in src.public().items() if k not in _NOT_TARGET | secret}
 
 
+#: Longest failure reason kept in a provenance detail.
+REASON_CHARS = 300
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+
+
 def _reason(exc: BaseException, settings: Settings, source: str) -> str:
-    text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-    return redact_text(text, _secrets_of(settings, source))
+    """The failure in one line: long URLs shortened and the middle cut, never the cause."""
+    text = redact_text(
+        f"{type(exc).__name__}: {exc}".splitlines()[0], _secrets_of(settings, source)
+    )
+    if len(text) > REASON_CHARS:
+        text = _URL.sub(lambda m: _short_url(m.group(0)), text)
+    if len(text) > REASON_CHARS:
+        half = REASON_CHARS // 2 - 2
+        text = f"{text[:half]} .. {text[-half:]}"
+    return text
+
+
+def _short_url(url: str) -> str:
+    """``scheme://host/path`` without the query, the path cut to 40 characters."""
+    head, _, _ = url.partition("?")
+    scheme, _, rest = head.partition("://")
+    host, _, path = rest.partition("/")
+    path = f"/{path[:40]}.." if len(path) > 40 else f"/{path}" if path else ""
+    return f"{scheme}://{host}{path}"
 
 
 def _with_detail(frame: pd.DataFrame, p: prov.Provenance, detail: str) -> pd.DataFrame:
@@ -362,7 +384,7 @@ def resolve(
             age = hit.entry.age_s(now)
             logger.info("%s: cache hit for %s (%.0f s old, TTL %.0f s)", ds.name, source, age, ttl)
             return _as_cache(hit.frame, hit.entry.provenance, hit.entry.fetched_at,
-                             f"cache hit ({age:.0f} s old, TTL {ttl:.0f} s)")  # fmt: skip
+                             f"cache hit (kept for {fmt(ttl, 'seconds')})")  # fmt: skip
 
     try:
         frame = _fetch(ds, spec, parsed, settings, connector_factory, now)

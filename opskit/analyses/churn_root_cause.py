@@ -8,7 +8,7 @@ import numpy as np
 
 from opskit import insights
 from opskit import provenance as prov
-from opskit.analyses._common import Days, check_cohort, start_of, validated
+from opskit.analyses._common import Days, check_cohort, clock, start_of, validated
 from opskit.analytics._result import Finding, Result, TableSpec
 from opskit.analytics.churn import ACTIONABLE, DRIVERS, driver_effects, driver_frame
 from opskit.catalog import load
@@ -69,7 +69,8 @@ def analyze_churn_root_cause(
     complaints = load(
         "complaints_topics", settings=settings, start=start_of(settings, min(window_days, 30))
     )
-    qoe = load("streaming_qoe", settings=settings, granularity="day", start=start_of(settings, 14),
+    qoe_start, qoe_end = clock(settings, "streaming_qoe").window(14)
+    qoe = load("streaming_qoe", settings=settings, granularity="day", start=qoe_start, end=qoe_end,
                **({"region": filters["region"]} if filters else {}))  # fmt: skip
     issues = load("production_issues", settings=settings, status=["open", "in_progress", "blocked"])
     frame = effects.frame.copy()

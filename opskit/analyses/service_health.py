@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
-import pandas as pd
 from pydantic import Field
 
-from opskit.analyses._common import as_of, validated
+from opskit.analyses._common import clock, validated
 from opskit.analytics._result import Result
 from opskit.config import Settings
 from opskit.health import service_health as _service_health
@@ -27,7 +27,9 @@ def service_health(
     Parameters
     ----------
     days
-        Window in days, ending at the data's as-of time.
+        Window in days, ending now when New Relic, Dynatrace or Conviva data is
+        live, else where the warehouse data ends (:func:`~opskit.analyses._common.clock`;
+        the page says which).
     resolution
         APM bucket.
     include_qoe
@@ -38,6 +40,13 @@ def service_health(
     Result
         See :func:`opskit.health.service_health` (one status rule for every service).
     """
-    end = as_of(settings)
-    return _service_health(start=end - pd.Timedelta(days=days), end=end, resolution=resolution,
-                           include_qoe=include_qoe, settings=settings)  # fmt: skip
+    inputs = ("apm_health", "problems", *(("streaming_qoe",) if include_qoe else ()))
+    c = clock(settings, *inputs)
+    start, end = c.window(days)
+    result = _service_health(start=start, end=end, resolution=resolution, include_qoe=include_qoe,
+                             settings=settings)  # fmt: skip
+    result.notes.insert(0, c.note)
+    result.provenance = dataclasses.replace(
+        result.provenance, detail="; ".join(d for d in (c.note, result.provenance.detail) if d)
+    )
+    return result

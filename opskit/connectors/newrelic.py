@@ -279,7 +279,7 @@ class NewRelicConnector(BaseConnector):
 
     def fetch_apm(
         self,
-        services: Sequence[str],
+        services: Sequence[str] | None = None,
         *,
         start: TimeLike,
         end: TimeLike,
@@ -291,7 +291,8 @@ class NewRelicConnector(BaseConnector):
         Parameters
         ----------
         services
-            ``appName`` values (quoted safely; any text is allowed).
+            ``appName`` values (quoted safely; any text is allowed); ``None`` or
+            empty: every service the account reports, in one faceted query.
         start, end
             UTC time range (``end`` exclusive); split into windows of 366 buckets.
         bucket
@@ -305,7 +306,7 @@ class NewRelicConnector(BaseConnector):
             :class:`opskit.schemas.ApmHealth` rows; metrics ``throughput_rpm``,
             ``latency_p50_ms``, ``latency_p95_ms``, ``error_rate`` (fraction), ``apdex``.
         """
-        names = _names(services, "services")
+        names = _names(services, "services") if services else []
         select = (
             "SELECT rate(count(*), 1 minute) AS 'throughput_rpm', "
             "percentile(duration, 50) AS 'p50', percentile(duration, 95) AS 'p95', "
@@ -319,10 +320,9 @@ class NewRelicConnector(BaseConnector):
             "error_rate": lambda r: nrql_number(r.get("error_pct")) / 100.0,
             "apdex": lambda r: nrql_number(r.get("apdex")),
         }
-        where = f" WHERE {in_list('appName', names)}"
-        return self._timeseries(
-            select, where, "appName", str(len(names)), start, end, bucket, metrics
-        )
+        where = f" WHERE {in_list('appName', names)}" if names else ""
+        limit = str(len(names)) if names else "MAX"
+        return self._timeseries(select, where, "appName", limit, start, end, bucket, metrics)
 
     def fetch_host_metrics(
         self,

@@ -18,6 +18,7 @@ import ibis
 import pandas as pd
 import pandera.pandas as pa
 
+from opskit import inputs
 from opskit.errors import DatasetError
 from opskit.warehouse import Warehouse
 
@@ -35,7 +36,8 @@ class Filter:
     name
         Keyword used in ``opskit.load(dataset, name=value)``.
     kind
-        ``timestamp`` (anything ``pandas.Timestamp`` parses, UTC), ``choice`` (one
+        ``timestamp`` (ISO 8601 text or a date/time, UTC; see :mod:`opskit.inputs`
+        for the rules every number, boolean and date follows), ``choice`` (one
         value of a known set), ``choices`` (one or several), ``int``, ``float``,
         ``bool`` or ``str``.
     doc
@@ -59,15 +61,7 @@ class Filter:
         """Validate and normalise one value; raise :class:`DatasetError` if it is bad."""
         where = f"filter {self.name!r} of dataset {dataset!r}"
         if self.kind == "timestamp":
-            try:
-                ts = pd.Timestamp(value)
-            except (ValueError, TypeError):
-                raise DatasetError(
-                    f"{where}: {value!r} is not a date/time (use e.g. '2026-10-01' or '2026-10-01T12:00Z')"
-                ) from None
-            if ts is pd.NaT:
-                raise DatasetError(f"{where}: a date/time is required, got {value!r}")
-            return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            return inputs.timestamp(value, where=where, error=DatasetError)
         if self.kind in ("choice", "choices"):
             values = [value] if isinstance(value, str) or not _is_seq(value) else list(value)
             if self.kind == "choice" and len(values) != 1:
@@ -82,27 +76,12 @@ class Filter:
                 )
             return values[0] if self.kind == "choice" else values
         if self.kind == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
-                return value.lower() in ("true", "1", "yes")
-            raise DatasetError(f"{where}: expected true/false, got {value!r}")
+            return inputs.boolean(value, where=where, error=DatasetError)
         if self.kind in ("int", "float"):
-            try:
-                num = float(value)
-            except (ValueError, TypeError):
-                raise DatasetError(f"{where}: expected a number, got {value!r}") from None
-            if self.kind == "int":
-                if num != int(num):
-                    raise DatasetError(f"{where}: expected a whole number, got {value!r}")
-                num = int(num)
-            if (self.minimum is not None and num < self.minimum) or (
-                self.maximum is not None and num > self.maximum
-            ):
-                raise DatasetError(
-                    f"{where}: {value!r} is out of range [{self.minimum}, {self.maximum}]"
-                )
-            return num
+            return inputs.number(
+                value, where=where, integer=self.kind == "int", minimum=self.minimum,
+                maximum=self.maximum, error=DatasetError,
+            )  # fmt: skip
         if not isinstance(value, str):
             raise DatasetError(f"{where}: expected text, got {value!r}")
         return value

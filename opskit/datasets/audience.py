@@ -24,7 +24,7 @@ def _pct_change(now: pd.Series, before: pd.Series) -> pd.Series:
     START, END,
     Filter("channel", "choices", "ticket channel(s)", ("complaints", "channel"), dynamic=True),
     Filter("theme", "choices", "theme(s)", ("complaints", "category"), dynamic=True),
-    Filter("min_tickets", "int", "drop themes with fewer tickets", minimum=0),
+    Filter("min_tickets", "int", "drop themes with fewer tickets", minimum=0, maximum=10_000_000),
     default_window="last 30 days",
 )  # fmt: skip
 def complaints_topics(ctx: Context) -> pd.DataFrame:

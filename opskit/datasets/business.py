@@ -47,8 +47,8 @@ SIGNALS = {
     "churn_signals",
     schemas.ChurnSignals,
     PLAN, REGION, START, END,
-    Filter("min_subscribers", "int", "smallest cohort to flag as at risk", minimum=0),
-    Filter("risk_threshold", "float", "relative churn risk at which a cohort is at risk", minimum=0),
+    Filter("min_subscribers", "int", "smallest cohort to flag as at risk", minimum=0, maximum=100_000_000),
+    Filter("risk_threshold", "float", "relative churn risk at which a cohort is at risk", minimum=0, maximum=100),
     Filter("at_risk_only", "bool", "return only at-risk cohorts"),
     default_window="last 90 days",
 )  # fmt: skip

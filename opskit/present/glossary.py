@@ -53,6 +53,9 @@ _TEXT: Unit = "text"
 
 #: Identifier -> how it reads, in every context unless :data:`CONTEXT` overrides it.
 TERMS: dict[str, Term] = {
+    # -- source systems -------------------------------------------------------------------
+    "newrelic": _c("New Relic"), "dynatrace": _c("Dynatrace"), "jira": _c("Jira"),
+    "conviva": _c("Conviva"), "confluence": _c("Confluence"), "warehouse": _c("Warehouse"),
     # -- people, plans, places ------------------------------------------------------------
     "plan": _c("Plan"), "region": _c("Region"), "device": _c("Device"), "cdn": _c("CDN"),
     "isp": _t("ISP", _TEXT), "channel": _c("Channel"), "payment_method": _c("Payment method"),

@@ -60,7 +60,7 @@ __all__ = [
 
 Unit = Literal[
     "usd", "count", "number", "fraction", "percent", "pp", "ratio", "months", "days", "hours", "minutes",
-    "ms", "kbps", "score", "p_value", "date", "month", "timestamp", "text", "flag",
+    "seconds", "ms", "kbps", "score", "p_value", "date", "month", "timestamp", "text", "flag",
 ]  # fmt: skip
 #: Every unit :func:`fmt` knows.
 UNITS: tuple[str, ...] = get_args(Unit)
@@ -71,6 +71,7 @@ _SUFFIX = {
     "days": " days",
     "hours": " h",
     "minutes": " min",
+    "seconds": " s",
     "ms": " ms",
     "kbps": " kbps",
 }
@@ -151,6 +152,8 @@ def fmt(value: Any, unit: str = "number") -> str:
     ('3.4 %', '0.45 %', '12.5 %')
     >>> fmt(-0.006, "pp"), fmt(2.13, "ratio"), fmt(4.21, "days"), fmt(90, "days")
     ('-0.6 pp', '2.1x', '4.2 days', '90 days')
+    >>> fmt(300, "seconds"), fmt(12.34, "seconds")
+    ('300 s', '12.3 s')
     >>> fmt(2e-9, "p_value"), fmt(0.0342, "p_value"), fmt(True, "flag")
     ('<0.001', '0.034', 'yes')
     >>> fmt(1e30, "number"), fmt(0.000123456, "number"), fmt(float("nan"), "usd")
@@ -198,7 +201,7 @@ def fmt(value: Any, unit: str = "number") -> str:
         return "<0.001" if v < 0.001 else f"{v:.3f}"
     if unit == "score":
         return f"{v:.1f}"
-    if unit in ("months", "days", "hours"):
+    if unit in ("months", "days", "hours", "seconds"):
         whole = abs(v) >= 100 or v == round(v)
         return (f"{v:,.0f}" if whole else f"{v:.1f}") + _SUFFIX[unit]
     if unit in _SUFFIX:

@@ -13,7 +13,8 @@ from typing import Any
 
 import papermill as pm
 
-from opskit.errors import ConfigError
+from opskit import inputs
+from opskit.errors import ConfigError, ParameterError
 
 __all__ = ["NotebookParameter", "inspect", "validate"]
 
@@ -54,21 +55,12 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
         if optional:
             return None
         raise ConfigError(f"parameter {name!r} ({kind}) cannot be empty")
+    where = f"parameter {name!r} ({kind})"
+    if base in ("int", "float"):
+        return inputs.number(value, where=where, integer=base == "int", error=ConfigError)
+    if base == "bool":
+        return inputs.boolean(value, where=where, error=ConfigError)
     try:
-        if base == "int":
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if base == "float":
-            return float(value)
-        if base == "bool":
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("true", "1", "yes"):
-                return True
-            if str(value).lower() in ("false", "0", "no"):
-                return False
-            raise ValueError
         if base.startswith("list"):
             if isinstance(value, list | tuple):
                 return list(value)
@@ -91,11 +83,16 @@ def validate(notebook: Path, params: dict[str, Any]) -> dict[str, Any]:
     Values given as text (from the command line) are converted to the declared
     type: ``int``, ``float``, ``bool`` (true/false), ``list[...]`` (JSON or
     comma-separated), ``str``; ``Optional``/``| None`` types accept ``none``.
+    Numbers and booleans follow :mod:`opskit.inputs` (finite, ``True`` is not 1),
+    and a report with an analysis (``opskit.analyses.ANALYSES``) has every value
+    checked against that analysis's ranges, so a bad value fails before a kernel
+    starts.
 
     Raises
     ------
     ConfigError
-        On an unknown name (listing the valid ones) or a value of the wrong type.
+        On an unknown name (listing the valid ones), a value of the wrong type, or
+        one outside the analysis's range.
     """
     declared = inspect(notebook)
     unknown = sorted(set(params) - set(declared))
@@ -104,4 +101,18 @@ def validate(notebook: Path, params: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             f"{notebook.stem} has no parameter {unknown[0]!r}; valid parameters: {valid}"
         )
-    return {k: _coerce(k, declared[k]["type"], v) for k, v in params.items()}
+    values = {k: _coerce(k, declared[k]["type"], v) for k, v in params.items()}
+    return _check_ranges(notebook.stem, values)
+
+
+def _check_ranges(report: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check values against the ranges of the report's analysis (if it has one)."""
+    from opskit.analyses import ANALYSES
+    from opskit.analyses._common import check_arguments
+
+    if report not in ANALYSES:
+        return values
+    try:
+        return check_arguments(ANALYSES[report], values, name=f"report {report!r}")
+    except ParameterError as exc:
+        raise ConfigError(str(exc)) from None

@@ -34,7 +34,7 @@ from opskit.errors import DatasetError
             r"valid values: brazil, canada, germany, india, uk, us",
         ),
         ("apm_health", {"service": ["playback-api", "nope"]}, r"unknown value 'nope'"),
-        ("apm_health", {"start": "yesterday-ish"}, r"is not a date/time"),
+        ("apm_health", {"start": "yesterday-ish"}, r"is not an ISO 8601 date; use YYYY-MM-DD"),
         (
             "apm_health",
             {"start": "2026-10-30", "end": "2026-10-01"},
@@ -43,7 +43,7 @@ from opskit.errors import DatasetError
         ("churn_signals", {"min_subscribers": "many"}, r"expected a number"),
         ("churn_signals", {"min_subscribers": 1.5}, r"expected a whole number"),
         ("pareto_analysis", {"target": 1.5}, r"out of range"),
-        ("churn_signals", {"at_risk_only": "perhaps"}, r"expected true/false"),
+        ("churn_signals", {"at_risk_only": "perhaps"}, r"expected true or false"),
         ("problems", {"status": ["OPEN", "CLOSED"]}, r"takes one value"),
     ],
 )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from hybrid_support import APM, CANARY, FakeFactory, MakeSettings, newrelic_settings
+from hybrid_support import APM, CANARY, WINDOW, FakeFactory, MakeSettings, newrelic_settings
 
 from opskit import provenance as prov
 from opskit import sources
@@ -33,6 +33,7 @@ def test_live_success_is_live_and_a_ttl_hit_is_cache(
     assert p_cached.kind == "cache" and p_cached.fetched_at == p_live.as_of
     assert set(cached["provenance"]) == {"cache"} and "CACHED data" in p_cached.label()
     assert "cache hit" in p_cached.detail
+    assert p_cached.label().count(" old") == 1  # one age, computed when it is read
     pd.testing.assert_frame_equal(
         live.drop(columns="provenance"), cached.drop(columns="provenance")
     )
@@ -115,23 +116,38 @@ def test_live_mode_failure_raises_even_with_a_cache(make_settings: MakeSettings)
     assert CANARY not in str(err.value)
 
 
+def test_apm_health_without_a_service_filter_is_one_faceted_live_query_per_window(
+    make_settings: MakeSettings,
+) -> None:
+    fake = fakes.newrelic()
+    factory = FakeFactory(fake)
+    no_service = {k: v for k, v in APM.items() if k != "service"}
+    with sources.using_connectors(factory):
+        frame = load(
+            "apm_health", settings=make_settings(newrelic=newrelic_settings("live")), **no_service
+        )
+    assert prov.of(frame).kind == "live"
+    assert set(frame["entity"]) == set(fake.services) and len(fake.services) > 1
+    queries = [str(r.body) for r in fake.requests]
+    assert len(queries) == 1 and "FROM Transaction FACET appName" in queries[0]
+
+
 def test_a_request_live_cannot_serve_raises_in_live_mode_and_degrades_in_auto(
     make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    factory = FakeFactory(fakes.newrelic())
-    no_service = {k: v for k, v in APM.items() if k != "service"}
+    factory = FakeFactory(fakes.conviva())
+    conviva = {"client_id": fakes.CONVIVA_CLIENT_ID, "client_secret": fakes.CONVIVA_CLIENT_SECRET}
+    by_region = {"region": "brazil", **WINDOW}
     with sources.using_connectors(factory):
-        with pytest.raises(DatasetError, match="service"):
+        with pytest.raises(DatasetError, match="region"):
             load(
-                "apm_health",
-                settings=make_settings(newrelic=newrelic_settings("live")),
-                **no_service,
+                "streaming_qoe",
+                settings=make_settings(conviva={**conviva, "mode": "live"}),
+                **by_region,
             )
         with caplog.at_level(logging.WARNING, "opskit"):
-            frame = load(
-                "apm_health", settings=make_settings(newrelic=newrelic_settings()), **no_service
-            )
-    assert prov.of(frame).kind == "demo" and "service filter" in prov.of(frame).detail
+            frame = load("streaming_qoe", settings=make_settings(conviva=conviva), **by_region)
+    assert prov.of(frame).kind == "demo" and "region filter" in prov.of(frame).detail
     assert caplog.records and not factory.fake.requests
 
 

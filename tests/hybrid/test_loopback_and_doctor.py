@@ -78,3 +78,41 @@ def _only_newrelic_faked() -> ConnectorFactory:
         return connector_from_settings(name, settings, max_retries=0)
 
     return factory
+
+
+def test_a_live_source_moves_the_analysis_window_to_now(make_settings: MakeSettings) -> None:
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from opskit import analyses
+
+    fake = fakes.dynatrace(n_problems=30)
+    with fakes.serve(fake) as url:
+        dt = {"base_url": url, "api_token": fakes.DYNATRACE_TOKEN, "max_retries": 0}
+        live = analyses.service_health(
+            days=7, include_qoe=False, settings=make_settings(dynatrace=dt)
+        )
+    demo = analyses.service_health(days=7, include_qoe=False, settings=make_settings())
+    asked = [r for r in fake.requests if r.path.endswith("/problems") and r.param("from")]
+    since = pd.to_datetime(int(str(asked[0].param("from"))), unit="ms", utc=True)
+    now = pd.Timestamp(datetime.now(UTC))
+    assert (
+        now - pd.Timedelta(days=8, minutes=5)
+        <= since
+        <= now - pd.Timedelta(days=8) + pd.Timedelta(minutes=5)
+    )
+    assert "window ends now" in live.notes[0] and "Dynatrace data is live" in live.notes[0]
+    assert "window ends now" in live.provenance.detail
+    assert "window ends where the warehouse data ends (1 Nov 2026" in demo.notes[0]
+    assert demo.provenance.kind == "demo" and "window ends where" in demo.provenance.detail
+
+
+def test_a_long_url_never_hides_why_the_live_fetch_failed(make_settings: MakeSettings) -> None:
+    dead = f"http://127.0.0.1:{_closed_port()}/e/" + "environment-" * 40
+    dt = {"base_url": dead, "api_token": fakes.DYNATRACE_TOKEN, "max_retries": 0}
+    frame = load("problems", settings=make_settings(dynatrace=dt), start="2026-10-01")
+    detail = prov.of(frame).detail
+    assert prov.of(frame).kind == "demo" and "UnavailableError" in detail
+    assert "refused" in detail.lower() or "connect" in detail.lower(), detail
+    assert fakes.DYNATRACE_TOKEN not in detail

@@ -46,7 +46,7 @@ BAD_READS = {
     "opskit://datasets/production_issues?status=opn": "valid values: open, in_progress",
     "opskit://datasets/production_issues?statuz=open": "has no filter 'statuz' (did you mean 'status'?)",
     "opskit://datasets/churn_signals?limit=0": "limit must be between 1 and 5000",
-    "opskit://datasets/churn_signals?start=yesterday-ish": "is not a date/time",
+    "opskit://datasets/churn_signals?start=yesterday-ish": "is not an ISO 8601 date",
     "opskit://datasets/apm_health": "unknown dataset resource 'apm_health'",
 }
 VALID_CALLS: list[tuple[str, dict[str, Any]]] = [

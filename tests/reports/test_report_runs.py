@@ -24,7 +24,9 @@ def test_unknown_or_mistyped_parameters_are_rejected_before_a_kernel_starts(
         ConfigError, match=r"no parameter 'dayz'; valid parameters: days: int = 7, label: str"
     ):
         run_report("weekly", {"dayz": 3})
-    with pytest.raises(ConfigError, match=r"parameter 'days' expects int, got 'three'"):
+    with pytest.raises(
+        ConfigError, match=r"parameter 'days' \(int\): expected a number, got 'three'"
+    ):
         run_report("weekly", {"days": "three"})
     with pytest.raises(ConfigError, match="available reports: broken, weekly"):
         run_report("nope")
