@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from opskit.reports import layout
+from opskit.reports import journal
 from opskit.reports.schedule import ScheduleEntry
 
 __all__ = ["JobRunner", "RunOutcome", "RunRequest", "subprocess_runner"]
@@ -87,7 +87,7 @@ def subprocess_runner(request: RunRequest) -> RunOutcome:
         stdout, stderr = proc.communicate(timeout=entry.timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        layout.clean_stale_tmp(request.home / "reports" / entry.name)
+        journal.clear_stale(request.home / "reports")
         return RunOutcome("failed", error=f"timed out after {entry.timeout_s:g} s (killed)")
     lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     try:

@@ -1,10 +1,11 @@
-"""The on-disk layout of report runs: the ``latest`` pointer and stale temporary folders.
+"""The on-disk layout of report runs: run folders, start records, the ``latest`` pointer.
 
 A run is written to ``reports/<name>/<date>/.<run-id>.tmp-<pid>/`` and renamed to
 ``reports/<name>/<date>/<run-id>/`` when complete, so a reader (the index, a
-browser) only ever sees whole runs. A process killed mid-run leaves its
-``.tmp-<pid>`` folder behind; :func:`clean_stale_tmp` removes those whose
-process is gone (the runner calls it before every run).
+browser) only ever sees whole runs. Before it starts, a run records that it did
+in ``reports/<name>/.runs/<attempt>.json`` (:mod:`opskit.reports.journal`), so a
+run killed mid-way still leaves a trace, and its temporary folder can be told
+apart from one that is still being written.
 
 After a successful run ``reports/<name>/latest.json`` (a summary, always written)
 and ``reports/<name>/latest`` (a relative symlink to the run folder, where the
@@ -16,23 +17,24 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
-import time
 from pathlib import Path
 
 __all__ = [
     "LATEST_JSON",
+    "RUNS_DIR",
     "RUN_JSON",
     "RUN_LOG",
     "TMP_PATTERN",
-    "clean_stale_tmp",
     "csv_name",
     "html_name",
     "notebook_name",
     "pdf_name",
     "pid_alive",
     "point_latest",
+    "record_path",
+    "report_dirs",
     "tmp_folder",
+    "tmp_folders",
 ]
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ RUN_JSON = "run.json"
 LATEST_JSON = "latest.json"
 #: What the kernel logged during a run (never shown in the report page itself).
 RUN_LOG = "run.log"
+#: Start records of a report's runs: ``reports/<name>/.runs/<attempt>.json``.
+RUNS_DIR = ".runs"
 
 
 def html_name(report: str) -> str:
@@ -66,8 +70,6 @@ def csv_name(report: str, table: str) -> str:
 
 #: Name of a run's temporary folder: ``.<run-id>.tmp-<pid>``.
 TMP_PATTERN = re.compile(r"^\.(?P<run_id>.+)\.tmp-(?P<pid>\d+)$")
-#: A temporary folder older than this is stale even if its PID was reused.
-STALE_AFTER_S = 24 * 3600.0
 
 
 def tmp_folder(final: Path, pid: int | None = None) -> Path:
@@ -75,8 +77,31 @@ def tmp_folder(final: Path, pid: int | None = None) -> Path:
     return final.with_name(f".{final.name}.tmp-{os.getpid() if pid is None else pid}")
 
 
+def tmp_folders(report_dir: Path) -> list[Path]:
+    """The temporary run folders under ``reports/<name>/<date>/``."""
+    return sorted(
+        p for p in report_dir.glob("*/.*.tmp-*") if TMP_PATTERN.match(p.name) and p.is_dir()
+    )
+
+
+def record_path(report_dir: Path, attempt: str) -> Path:
+    """The start record of one run (attempt) of the report in ``report_dir``."""
+    return report_dir / RUNS_DIR / f"{attempt}.json"
+
+
+def report_dirs(root: Path) -> list[Path]:
+    """The ``reports/<name>`` folders under ``root`` (hidden state folders left out)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this host)."""
+    """Whether a process with this id is running on this host (a zombie is not).
+
+    >>> pid_alive(os.getpid()), pid_alive(0)
+    (True, False)
+    """
     if pid <= 0:
         return False
     try:
@@ -85,41 +110,11 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # exists, owned by someone else
         return True
-    return True
-
-
-def clean_stale_tmp(report_dir: Path, *, now: float | None = None) -> list[Path]:
-    """Remove temporary run folders left by dead processes under ``reports/<name>/``.
-
-    Parameters
-    ----------
-    report_dir
-        ``reports/<name>`` (its ``<date>/.<run-id>.tmp-<pid>`` folders are checked).
-    now
-        Current time (``time.time()``), for tests.
-
-    Returns
-    -------
-    list of Path
-        The folders removed.
-    """
-    now = time.time() if now is None else now
-    removed = []
-    for folder in report_dir.glob("*/.*.tmp-*"):
-        match = TMP_PATTERN.match(folder.name)
-        if not match or not folder.is_dir():
-            continue
-        pid = int(match["pid"])
-        try:
-            age = now - folder.stat().st_mtime
-        except OSError:
-            continue
-        if pid == os.getpid() or (pid_alive(pid) and age < STALE_AFTER_S):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        logger.warning("removed the half-written run %s (process %d is gone)", folder, pid)
-        removed.append(folder)
-    return removed
+    try:  # killed but not yet reaped by its parent: gone for our purposes
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:  # no /proc (not Linux), or it exited just now
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def point_latest(report_dir: Path, folder: Path) -> Path | None:

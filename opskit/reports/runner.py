@@ -8,7 +8,10 @@ timings, per-cell durations, provenance, files, warnings and, on failure, the
 failing cell and error). Runs are written to a temporary folder and moved into
 place at the end, so readers never see half a run; a failed run never replaces a
 successful one in the same slot, and ``reports/<name>/latest.json`` (and the
-``latest`` symlink) only ever point at a successful run.
+``latest`` symlink) only ever point at a successful run. A start record written
+before anything else (:mod:`opskit.reports.journal`) lets a run killed on the way
+show as abandoned in the index; every run first clears the temporary folders of
+dead runs.
 
 Kernels are started with CurveZMQ transport encryption (the kernel manager
 provisions the keys), so nothing travels over TCP in plain text.
@@ -45,7 +48,7 @@ from opskit.errors import ConfigError, ReportError, ReportExecutionError
 from opskit.present.glossary import term
 from opskit.present.page import link_tables
 from opskit.present.units import fmt, fmt_timestamp, humanize
-from opskit.reports import export, layout, params, pdf
+from opskit.reports import export, journal, layout, params, pdf
 
 __all__ = ["KERNEL", "ReportRun", "notebook_path", "report_names", "run_report"]
 
@@ -214,16 +217,45 @@ def run_report(
     run_id = run_id or _run_id(values, started)
     root = output_root or home / "reports"
     final = root / name / day / run_id
-    layout.clean_stale_tmp(root / name)  # left by a run that was killed mid-way
+    journal.clear_stale(root)  # folders left by runs that were killed mid-way
     tmp = layout.tmp_folder(final)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    out_nb = tmp / layout.notebook_name(name)
     manifest: dict[str, Any] = {
         "name": name, "run_id": run_id, "logical_date": day, "parameters": values,
         "notebook": str(source.relative_to(home)) if source.is_relative_to(home) else str(source),
         "kernel": kernel, "started_at": started.isoformat(),
     }  # fmt: skip
+    # The start record comes before the folder: a run killed from here on is listed as abandoned.
+    with journal.StartedRun(root / name, tmp, manifest) as record:
+        manifest["attempt"] = record.attempt
+        return _execute(
+            source,
+            tmp,
+            final,
+            manifest,
+            record,
+            started=started,
+            kernel=kernel,
+            timeout_s=timeout_s,
+        )
+
+
+def _execute(
+    source: Path,
+    tmp: Path,
+    final: Path,
+    manifest: dict[str, Any],
+    record: journal.StartedRun,
+    *,
+    started: datetime,
+    kernel: str,
+    timeout_s: float | None,
+) -> ReportRun:
+    """Execute the notebook into ``tmp``, write its outputs, move the run to ``final``."""
+    name, values = manifest["name"], manifest["parameters"]
+    report_dir = final.parent.parent
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    out_nb = tmp / layout.notebook_name(name)
     t0 = time.perf_counter()
     error: pm.PapermillExecutionError | None = None
     try:
@@ -237,7 +269,7 @@ def run_report(
         error = exc
     except Exception as exc:  # kernel died, timeout, missing file: still keep the evidence
         manifest.update(status="failed", error={"ename": type(exc).__name__, "evalue": str(exc)})
-        _finish(tmp, final, manifest, t0, name)
+        _finish(tmp, final, manifest, t0, record)
         raise ReportExecutionError(
             f"report {name} failed before completing: {exc}", output_path=str(final)
         ) from exc
@@ -251,7 +283,7 @@ def run_report(
             "ename": error.ename, "evalue": error.evalue,
         }  # fmt: skip
     _write_outputs(nb, tmp, name, values, started, manifest)
-    folder = _finish(tmp, final, manifest, t0, name)
+    folder = _finish(tmp, final, manifest, t0, record)
     run = ReportRun(name, folder.name, folder, manifest["status"], manifest)
     if error is not None:
         raise ReportExecutionError(
@@ -260,10 +292,10 @@ def run_report(
             output_path=str(folder / layout.notebook_name(name)),
         ) from None
     _write_json(
-        root / name / layout.LATEST_JSON,
-        {"run": str(folder.relative_to(root)), **_summary(manifest)},
+        report_dir / layout.LATEST_JSON,
+        {"run": str(folder.relative_to(report_dir.parent)), **_summary(manifest)},
     )
-    layout.point_latest(root / name, folder)
+    layout.point_latest(report_dir, folder)
     logger.info(
         "report %s: %s in %.1f s -> %s", name, manifest["status"], manifest["duration_s"], folder
     )
@@ -410,7 +442,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _finish(tmp: Path, final: Path, manifest: dict[str, Any], t0: float, name: str) -> Path:
+def _finish(
+    tmp: Path, final: Path, manifest: dict[str, Any], t0: float, record: journal.StartedRun
+) -> Path:
     manifest["ended_at"] = datetime.now(UTC).isoformat()
     manifest["duration_s"] = round(time.perf_counter() - t0, 3)
     previous = final / layout.RUN_JSON
@@ -429,4 +463,5 @@ def _finish(tmp: Path, final: Path, manifest: dict[str, Any], t0: float, name: s
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
+    record.finished()
     return target

@@ -31,7 +31,8 @@ Semantics
   earlier attempts).
 - **Timeout.** By default each attempt runs in a child process
   (``python -m opskit.reports._job``) killed after ``timeout_s``; its half
-  written run folder is removed (:func:`opskit.reports.layout.clean_stale_tmp`).
+  written run folder is removed and its start record stays, so the index lists
+  it as abandoned (:func:`opskit.reports.journal.clear_stale`).
 - **Publish.** After a success, jobs with ``publish = true`` are published to
   Confluence when it is configured and ``allow_writes`` is true
   (:func:`opskit.reports.publish.publish_run`); a publish failure is logged

@@ -1,9 +1,9 @@
 """A report run killed mid-way leaves no half report: only a hidden ``.tmp`` folder.
 
 ``opskit report run`` is started on a notebook that sleeps inside a cell and
-killed (SIGKILL, whole process group) while that cell runs. The index must not
-list it, no run folder may exist, ``latest`` must not move, and the next run of
-the report removes the dead run's temporary folder.
+killed (SIGKILL, whole process group) while that cell runs. No run folder may
+exist and ``latest`` must not move; the index lists the run as abandoned (from
+its start record, without links) and removes the dead run's temporary folder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat as nbf
 import pytest
 
-from opskit.reports import build_index, collect_runs, run_report
+from opskit.reports import build_index, clear_stale, collect_runs, run_report, unfinished_runs
 from opskit.reports.layout import TMP_PATTERN
 
 SLOW_CELLS = [
@@ -56,7 +56,7 @@ def _wait_for_sleeping_cell(report_dir: Path, proc: subprocess.Popen[bytes]) -> 
     raise AssertionError("the slow cell never started")
 
 
-def test_a_run_killed_mid_way_leaves_no_half_report_and_the_next_run_cleans_up(
+def test_a_run_killed_mid_way_leaves_no_half_report_and_is_listed_as_abandoned(
     report_home: Path,
 ) -> None:
     _write_slow(report_home)
@@ -87,24 +87,26 @@ def test_a_run_killed_mid_way_leaves_no_half_report_and_the_next_run_cleans_up(
     (tmp / "run.json").write_text(json.dumps({"name": "slow", "status": "succeeded"}))
     assert [r["name"] for r in collect_runs(reports)] == ["weekly"]
     page = build_index(reports).read_text()
-    assert page.count("<tr>") == 2 and "slow" not in page
+    assert not tmp.exists()  # the dead run's folder is gone
+    assert page.count("<tr>") == 3 and "<td class='status abandoned'>abandoned</td>" in page
+    assert "<a href='slow/" not in page  # nothing to link to
 
     rerun = run_report("slow", {"seconds": 0}, logical_date=date(2026, 11, 2))
-    assert not tmp.exists()  # the dead run's folder is gone
     assert rerun.status == "succeeded"
     assert not any(TMP_PATTERN.match(p.name) for p in (reports / "slow").glob("*/*"))
     assert (reports / "slow" / "latest").resolve() == rerun.folder.resolve()
     assert sorted(r["name"] for r in collect_runs(reports)) == ["slow", "weekly"]
+    assert [(r["name"], r["status"]) for r in unfinished_runs(reports)] == [("slow", "abandoned")]
 
 
-def test_a_temporary_folder_of_a_live_process_is_left_alone(report_home: Path) -> None:
-    from opskit.reports.layout import clean_stale_tmp
-
+def test_a_temporary_folder_without_a_start_record_is_kept_while_its_process_lives(
+    report_home: Path,
+) -> None:
     mine = report_home / "reports" / "weekly" / "2026-11-02" / f".x.tmp-{os.getppid()}"
     dead = mine.with_name(".y.tmp-999999999")
     for folder in (mine, dead):
         folder.mkdir(parents=True)
-    assert clean_stale_tmp(report_home / "reports" / "weekly") == [dead]
+    assert clear_stale(report_home / "reports") == [dead]
     assert mine.exists()
     with pytest.raises(FileNotFoundError):
         dead.stat()
