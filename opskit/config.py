@@ -61,7 +61,12 @@ class SourceMode(StrEnum):
 
 class _Source(BaseModel):
     mode: SourceMode = SourceMode.AUTO
-    timeout_s: float = Field(10.0, gt=0, description="per-request timeout")
+    timeout_s: float = Field(
+        10.0, gt=0, description="wall-clock limit of one HTTP request, body included (s)"
+    )
+    deadline_s: float = Field(
+        300.0, gt=0, description="wall-clock limit of one pull: all pages, retries, waits (s)"
+    )
     max_retries: int = Field(4, ge=0, le=10)
     requests_per_second: float = Field(5.0, gt=0, description="client-side rate limit")
 
@@ -86,6 +91,11 @@ class _Source(BaseModel):
 class NewRelicSettings(_Source):
     """New Relic NerdGraph: a *User* API key (``NRAK-...``) and an account id."""
 
+    timeout_s: float = Field(
+        75.0,
+        gt=0,
+        description="wall-clock limit of one request; NRQL gets this minus a margin (s)",
+    )
     api_key: SecretStr = SecretStr("")
     account_id: int | None = None
     region: str = Field("us", pattern="^(us|eu)$")

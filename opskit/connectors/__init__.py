@@ -98,6 +98,7 @@ def connector_from_settings(name: str, settings: Any, **overrides: Any) -> BaseC
         raise TypeError(f"expected {_SETTINGS_TYPES[name].__name__} or Settings for {name!r}")
     common: dict[str, Any] = {
         "timeout_s": src.timeout_s,
+        "deadline_s": src.deadline_s,
         "max_retries": src.max_retries,
         "requests_per_second": src.requests_per_second,
     }

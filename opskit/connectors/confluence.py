@@ -18,7 +18,7 @@ import httpx
 from pydantic import SecretStr
 
 from opskit.connectors._atlassian import atlassian_auth
-from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
 from opskit.connectors._paging import Page, paginate
 from opskit.errors import ConnectorError, UnavailableError
 
@@ -41,7 +41,7 @@ class ConfluenceConnector(BaseConnector):
         sent as ``Bearer``.
     space_key
         Default space for :meth:`publish_page`, e.g. ``"OPS"``.
-    timeout_s, max_retries, requests_per_second, progress, sleep, clock, transport
+    timeout_s, deadline_s, max_retries, requests_per_second, progress, sleep, clock, transport
         As for every connector.
     """
 
@@ -56,6 +56,7 @@ class ConfluenceConnector(BaseConnector):
         email: str = "",
         space_key: str = "",
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         max_retries: int = 4,
         requests_per_second: float = 5.0,
         progress: bool | None = None,
@@ -78,6 +79,7 @@ class ConfluenceConnector(BaseConnector):
             headers={"Authorization": auth, "Content-Type": "application/json"},
             secrets=secrets,
             timeout_s=timeout_s,
+            deadline_s=deadline_s,
             max_retries=max_retries,
             requests_per_second=requests_per_second,
             sleep=sleep,
@@ -86,6 +88,7 @@ class ConfluenceConnector(BaseConnector):
         )
 
     # -- reads -------------------------------------------------------------------------------
+    @pull
     def space_id(self, space_key: str | None = None) -> str:
         """The numeric v2 id of a space key.
 
@@ -108,6 +111,7 @@ class ConfluenceConnector(BaseConnector):
             )
         return str(results[0]["id"])
 
+    @pull
     def find_page(self, title: str, *, space_id: str) -> dict[str, Any] | None:
         """The current page titled ``title`` in a space (with its storage body), or ``None``."""
 
@@ -131,6 +135,7 @@ class ConfluenceConnector(BaseConnector):
         matches = [p for p in pages if p.get("title") == title]
         return matches[0] if matches else None
 
+    @pull
     def get_page(self, page_id: str) -> dict[str, Any]:
         """One page with its storage body and version."""
         data = self._request(
@@ -141,6 +146,7 @@ class ConfluenceConnector(BaseConnector):
         return data if isinstance(data, dict) else {}
 
     # -- writes ------------------------------------------------------------------------------
+    @pull
     def publish_page(
         self,
         *,

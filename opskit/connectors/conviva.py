@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import SecretStr
 
 from opskit.connectors._frames import TimeLike, live_frame, to_utc
-from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
 from opskit.connectors._paging import progress_iter
 from opskit.connectors._redact import reveal
 from opskit.schemas import StreamingQoe
@@ -142,7 +142,7 @@ class ConvivaConnector(BaseConnector):
         Group-by dimension names for CDN and device.
     group_limit
         Group-by ``limit`` (<= 500; above 50 requests are split into 24 h windows).
-    timeout_s, max_retries, requests_per_second, progress, sleep, clock, transport
+    timeout_s, deadline_s, max_retries, requests_per_second, progress, sleep, clock, transport
         As for every connector.
     """
 
@@ -162,6 +162,7 @@ class ConvivaConnector(BaseConnector):
         device_dimension: str = "device-name",
         group_limit: int = GROUP_LIMIT_DEFAULT,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         max_retries: int = 4,
         requests_per_second: float = 5.0,
         progress: bool | None = None,
@@ -181,6 +182,7 @@ class ConvivaConnector(BaseConnector):
             headers={"Authorization": f"Basic {basic}"},
             secrets=[secret, basic],
             timeout_s=timeout_s,
+            deadline_s=deadline_s,
             max_retries=max_retries,
             requests_per_second=requests_per_second,
             sleep=sleep,
@@ -204,6 +206,7 @@ class ConvivaConnector(BaseConnector):
             t0 += step
         return out
 
+    @pull
     def fetch_qoe(
         self,
         *,

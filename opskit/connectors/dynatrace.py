@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import SecretStr
 
 from opskit.connectors._frames import TimeLike, live_frame, stamp_live, to_utc
-from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
 from opskit.connectors._paging import Page, paginate
 from opskit.connectors._redact import reveal
 from opskit.schemas import ApmHealth, Problems
@@ -76,7 +76,7 @@ class DynatraceConnector(BaseConnector):
         Needs ``problems.read``, ``metrics.read`` and ``entities.read``.
     page_size
         First-page ``pageSize`` (problems: at most 500).
-    timeout_s, max_retries, requests_per_second, progress, sleep, clock, transport
+    timeout_s, deadline_s, max_retries, requests_per_second, progress, sleep, clock, transport
         As for every connector (see :class:`opskit.connectors.NewRelicConnector`).
     """
 
@@ -90,6 +90,7 @@ class DynatraceConnector(BaseConnector):
         api_token: str | SecretStr,
         page_size: int = MAX_PROBLEM_PAGE,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         max_retries: int = 4,
         requests_per_second: float = 5.0,
         progress: bool | None = None,
@@ -108,6 +109,7 @@ class DynatraceConnector(BaseConnector):
             headers={"Authorization": f"Api-Token {token}"},
             secrets=[token],
             timeout_s=timeout_s,
+            deadline_s=deadline_s,
             max_retries=max_retries,
             requests_per_second=requests_per_second,
             sleep=sleep,
@@ -147,6 +149,7 @@ class DynatraceConnector(BaseConnector):
         return paginate(fetch, system=self.system, what=what, progress=self.progress)
 
     # -- problems ----------------------------------------------------------------------------
+    @pull
     def fetch_problems(
         self,
         *,
@@ -237,6 +240,7 @@ class DynatraceConnector(BaseConnector):
         }
 
     # -- metrics -----------------------------------------------------------------------------
+    @pull
     def fetch_metrics(
         self,
         selector: str,
@@ -302,6 +306,7 @@ class DynatraceConnector(BaseConnector):
         )
 
     # -- entities ----------------------------------------------------------------------------
+    @pull
     def fetch_entities(
         self,
         entity_selector: str,

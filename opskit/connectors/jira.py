@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from opskit.connectors._atlassian import atlassian_auth
 from opskit.connectors._frames import TimeLike, live_frame, stamp_live
-from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
 from opskit.connectors._jira_map import COLUMNS, DONE_NAMES, FieldMap, issue_row, status_changes
 from opskit.connectors._paging import Page, paginate
 from opskit.connectors.jql import build_jql
@@ -70,7 +70,7 @@ class JiraConnector(BaseConnector):
         in_review|done`` and of priority names to ``Highest..Lowest``.
     page_size
         ``maxResults`` asked for (the server may return fewer).
-    timeout_s, max_retries, requests_per_second, progress, sleep, clock, transport
+    timeout_s, deadline_s, max_retries, requests_per_second, progress, sleep, clock, transport
         As for every connector.
     """
 
@@ -95,6 +95,7 @@ class JiraConnector(BaseConnector):
         priority_map: Mapping[str, str] | None = None,
         page_size: int = 100,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         max_retries: int = 4,
         requests_per_second: float = 5.0,
         progress: bool | None = None,
@@ -127,6 +128,7 @@ class JiraConnector(BaseConnector):
             headers={"Authorization": auth, "Content-Type": "application/json"},
             secrets=secrets,
             timeout_s=timeout_s,
+            deadline_s=deadline_s,
             max_retries=max_retries,
             requests_per_second=requests_per_second,
             sleep=sleep,
@@ -147,6 +149,7 @@ class JiraConnector(BaseConnector):
         return super()._auth_advice(response, status)
 
     # -- search ------------------------------------------------------------------------------
+    @pull
     def search(
         self,
         jql: str,
@@ -212,6 +215,7 @@ class JiraConnector(BaseConnector):
         return _dedupe(paginate(fetch, system=self.system, what="issues", progress=self.progress))
 
     # -- changelog ---------------------------------------------------------------------------
+    @pull
     def fetch_changelogs(self, issue_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Status change histories per issue id (Cloud bulk fetch; DC per issue).
 
@@ -260,6 +264,7 @@ class JiraConnector(BaseConnector):
                 out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
         return out
 
+    @pull
     def fetch_transitions(self, issues: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         """Status transitions of the given raw issues (from :meth:`search`).
 
@@ -305,6 +310,7 @@ class JiraConnector(BaseConnector):
         return out
 
     # -- shaped pull -------------------------------------------------------------------------
+    @pull
     def fetch_issues(
         self,
         *,

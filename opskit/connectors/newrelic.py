@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import SecretStr
 
 from opskit.connectors._frames import BucketLike, TimeLike, live_frame, to_utc
-from opskit.connectors._http import DEFAULT_TIMEOUT_S, BaseConnector
+from opskit.connectors._http import DEFAULT_DEADLINE_S, BaseConnector, pull
 from opskit.connectors._paging import progress_iter
 from opskit.connectors._redact import reveal
 from opskit.connectors.nrql import (
@@ -33,7 +33,14 @@ from opskit.connectors.nrql import (
 from opskit.errors import ResponseError, UnavailableError
 from opskit.schemas import ApmHealth
 
-__all__ = ["EU_ENDPOINT", "US_ENDPOINT", "NewRelicConnector", "nrql_identifier", "nrql_quote"]
+__all__ = [
+    "EU_ENDPOINT",
+    "US_ENDPOINT",
+    "NewRelicConnector",
+    "nrql_identifier",
+    "nrql_quote",
+    "nrql_timeout_cap",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,9 @@ US_ENDPOINT = "https://api.newrelic.com/graphql"
 EU_ENDPOINT = "https://api.eu.newrelic.com/graphql"
 #: TIMESERIES returns at most this many buckets per query.
 MAX_BUCKETS = 366
+#: Default wall-clock limit of one NerdGraph request (NRQL gets this minus a margin).
+NEWRELIC_TIMEOUT_S = 75.0
+#: First server-side NRQL timeout, when ``timeout_s`` leaves room for it.
 NRQL_TIMEOUT_S = 60
 MAX_NRQL_TIMEOUT_S = 600
 TIMEOUT_RETRIES = 2
@@ -70,9 +80,13 @@ class NewRelicConnector(BaseConnector):
     endpoint
         Override the NerdGraph URL (e.g. a loopback fake).
     nrql_timeout_s
-        Server-side NRQL timeout (NerdGraph's default of 5 s is too short).
-    timeout_s, max_retries, requests_per_second
-        HTTP timeout, bounded retries and client-side rate limit.
+        First server-side NRQL timeout (NerdGraph's default of 5 s is too short);
+        default 60 s. It is always capped by :func:`nrql_timeout_cap`: ``timeout_s``
+        (and the time left in the pull) minus a margin for NerdGraph itself.
+    timeout_s
+        Wall-clock limit of one NerdGraph request (default 75 s, so NRQL gets 70 s).
+    deadline_s, max_retries, requests_per_second
+        Wall-clock limit of one pull, bounded retries and client-side rate limit.
     progress
         tqdm bar on multi-window pulls (``None``: in notebooks/TTYs only).
     sleep, clock
@@ -102,8 +116,9 @@ class NewRelicConnector(BaseConnector):
         account_id: int,
         region: str = "us",
         endpoint: str | None = None,
-        nrql_timeout_s: int = NRQL_TIMEOUT_S,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
+        nrql_timeout_s: int | None = None,
+        timeout_s: float = NEWRELIC_TIMEOUT_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         max_retries: int = 4,
         requests_per_second: float = 5.0,
         progress: bool | None = None,
@@ -118,13 +133,20 @@ class NewRelicConnector(BaseConnector):
         parts = urlsplit(url)
         self._path = parts.path or "/graphql"
         self.account_id = int(account_id)
-        self.nrql_timeout_s = int(nrql_timeout_s)
+        cap = nrql_timeout_cap(timeout_s)
+        if nrql_timeout_s is not None and not 1 <= nrql_timeout_s <= cap:
+            raise ValueError(
+                f"nrql_timeout_s must be between 1 and {cap} s: timeout_s={timeout_s:g} "
+                "limits the whole NerdGraph request"
+            )
+        self.nrql_timeout_s = int(nrql_timeout_s or min(NRQL_TIMEOUT_S, cap))
         self.progress = progress
         super().__init__(
             base_url=f"{parts.scheme}://{parts.netloc}",
             headers={"API-Key": key, "Content-Type": "application/json"},
             secrets=[key],
             timeout_s=timeout_s,
+            deadline_s=deadline_s,
             max_retries=max_retries,
             requests_per_second=requests_per_second,
             sleep=sleep,
@@ -136,11 +158,14 @@ class NewRelicConnector(BaseConnector):
         return f"NewRelicConnector(base_url={self.base_url!r}, account_id={self.account_id})"
 
     # -- raw NRQL ----------------------------------------------------------------------------
+    @pull
     def nrql(self, query: str, *, timeout_s: int | None = None) -> list[dict[str, Any]]:
         """Run one NRQL query (trusted text) and return its ``results`` rows.
 
-        A ``TIMEOUT`` GraphQL error is retried with a doubled NRQL timeout (up to
-        600 s) at most twice.
+        The server-side NRQL timeout starts at ``timeout_s`` (default: the
+        connector's ``nrql_timeout_s``) and never exceeds what the request's
+        wall-clock limit leaves (:func:`nrql_timeout_cap`). A ``TIMEOUT`` GraphQL
+        error is retried with a doubled NRQL timeout, up to that cap, at most twice.
 
         Raises
         ------
@@ -148,22 +173,22 @@ class NewRelicConnector(BaseConnector):
             See :mod:`opskit.errors`; GraphQL errors other than ``TIMEOUT`` are
             :class:`ResponseError`.
         """
-        timeout = int(timeout_s or self.nrql_timeout_s)
+        cap = self._nrql_cap()
+        timeout = min(int(timeout_s or self.nrql_timeout_s), cap)
         for attempt in range(TIMEOUT_RETRIES + 1):
             payload = self._graphql(
-                NRQL_QUERY,
-                {"accountId": self.account_id, "nrql": query, "timeout": timeout},
-                read_timeout=timeout + 15.0,
+                NRQL_QUERY, {"accountId": self.account_id, "nrql": query, "timeout": timeout}
             )
             errors = payload.get("errors") or []
             classes = [
                 (e.get("extensions") or {}).get("errorClass") for e in errors if isinstance(e, dict)
             ]
             if errors and all(c == "TIMEOUT" for c in classes):
-                if attempt == TIMEOUT_RETRIES or timeout >= MAX_NRQL_TIMEOUT_S:
+                cap = self._nrql_cap()
+                if attempt == TIMEOUT_RETRIES or timeout >= cap:
                     break
                 logger.info("newrelic: NRQL timed out after %d s; retrying with more", timeout)
-                timeout = min(timeout * 2, MAX_NRQL_TIMEOUT_S)
+                timeout = min(timeout * 2, cap)
                 continue
             if errors:
                 raise ResponseError(
@@ -175,25 +200,24 @@ class NewRelicConnector(BaseConnector):
                 )
             return self._results(payload)
         raise UnavailableError(
-            f"newrelic: NRQL query timed out even with a {timeout} s timeout; "
-            "narrow the time range or the facets",
+            f"newrelic: NRQL query timed out even with a {timeout} s timeout; narrow the "
+            "time range or the facets, or raise OPSKIT_NEWRELIC__TIMEOUT_S (now "
+            f"{self.timeout_s:g} s; NRQL gets it minus a margin)",
             system=self.system,
             url=self.base_url + self._path,
             status_code=200,
         )
 
-    def _graphql(
-        self, query: str, variables: dict[str, Any], *, read_timeout: float | None = None
-    ) -> dict[str, Any]:
-        timeout = None
-        if read_timeout is not None:
-            timeout = httpx.Timeout(max(read_timeout, self.timeout.read or 0), connect=10.0)
+    def _nrql_cap(self) -> int:
+        """The largest NRQL timeout the request limit and the pull's time left allow."""
+        return nrql_timeout_cap(min(self.timeout_s, max(self._time_left(), 1.0)))
+
+    def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         payload = self._request(
             "POST",
             self._path,
             json={"query": query, "variables": variables},
             idempotent=True,
-            timeout=timeout,
             count=_count_results,
         )
         if not isinstance(payload, dict):
@@ -277,6 +301,7 @@ class NewRelicConnector(BaseConnector):
             detail=f"NerdGraph account {self.account_id}",
         )
 
+    @pull
     def fetch_apm(
         self,
         services: Sequence[str] | None = None,
@@ -324,6 +349,7 @@ class NewRelicConnector(BaseConnector):
         limit = str(len(names)) if names else "MAX"
         return self._timeseries(select, where, "appName", limit, start, end, bucket, metrics)
 
+    @pull
     def fetch_host_metrics(
         self,
         hosts: Sequence[str] | None = None,
@@ -350,6 +376,7 @@ class NewRelicConnector(BaseConnector):
         }
         return self._timeseries(select, where, "hostname", "MAX", start, end, bucket, metrics)
 
+    @pull
     def fetch_errors(
         self,
         services: Sequence[str],
@@ -376,7 +403,7 @@ class NewRelicConnector(BaseConnector):
         )
 
     def _probe(self) -> str:
-        payload = self._graphql(PROBE_QUERY, {"accountId": self.account_id}, read_timeout=None)
+        payload = self._graphql(PROBE_QUERY, {"accountId": self.account_id})
         errors = payload.get("errors") or []
         account = ((payload.get("data") or {}).get("actor") or {}).get("account")
         if errors or not account:
@@ -388,6 +415,19 @@ class NewRelicConnector(BaseConnector):
                 status_code=200,
             )
         return f"NerdGraph reachable; account {self.account_id} readable"
+
+
+def nrql_timeout_cap(request_s: float) -> int:
+    """The server-side NRQL timeout (s) that fits in a request of ``request_s`` seconds.
+
+    NerdGraph needs a few seconds beyond the query itself: the margin is a fifth
+    of the request, between 1 and 5 s. The result is between 1 and 600 s.
+
+    >>> nrql_timeout_cap(75), nrql_timeout_cap(10), nrql_timeout_cap(2)
+    (70, 8, 1)
+    """
+    margin = min(5.0, max(1.0, 0.2 * request_s))
+    return max(1, min(MAX_NRQL_TIMEOUT_S, int(request_s - margin)))
 
 
 def _names(values: Sequence[str] | None, what: str) -> list[str]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+import pytest
+
 from opskit import provenance
-from opskit.connectors import fakes
+from opskit.connectors import DynatraceConnector, fakes
+from opskit.errors import AuthError
 
 CANARY = "NRAK-CANARY-provenance-0000"
 
@@ -57,3 +61,27 @@ def test_progress_bar_on_multi_page_pulls_does_not_break_anything(dynatrace, clo
         df = dt.fetch_problems(start="now-7d")
     assert df["problem_id"].is_unique
     assert "dynatrace problems" in capsys.readouterr().err
+
+
+def test_verbose_root_logging_does_not_turn_on_httpx_request_lines(dynatrace, clock, caplog):
+    caplog.set_level(logging.DEBUG)  # the root logger at DEBUG, like `opskit -v` and more
+    fake = fakes.dynatrace(clock=clock, n_problems=30)
+    with dynatrace(fake, page_size=10) as dt:
+        dt.fetch_problems(start="now-7d")
+    names = {r.name for r in caplog.records}
+    assert "opskit.connectors._http" in names
+    assert not [n for n in names if n.split(".")[0] in ("httpx", "httpcore")]
+
+
+def test_httpx_lines_switched_on_explicitly_carry_redacted_urls(clock, caplog):
+    caplog.set_level(logging.INFO, logger="httpx")
+    url = "https://analyst:TOPSECRET-pw@abc12345.dynatrace.example.invalid"
+    transport = httpx.MockTransport(fakes.dynatrace(clock=clock))
+    with (
+        DynatraceConnector(base_url=url, api_token="dt0c01.x", transport=transport) as dt,
+        pytest.raises(AuthError),
+    ):
+        dt.fetch_problems()
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines and all("TOPSECRET" not in line for line in lines)
+    assert "***@abc12345" in lines[0]

@@ -66,9 +66,23 @@ def test_host_metrics_and_error_counts(newrelic, clock):
 
 def test_graphql_timeout_is_retried_with_a_larger_timeout(newrelic, clock):
     fake = fakes.newrelic(clock=clock, timeout_below_s=200)
-    with newrelic(fake) as nr:
+    with newrelic(fake, timeout_s=300) as nr:
         nr.fetch_apm(["playback-api"], start="2024-05-31T00:00Z", end="2024-05-31T01:00Z")
     assert [c.body["variables"]["timeout"] for c in fake.calls("graphql")] == [60, 120, 240]
+
+
+def test_nrql_timeout_is_derived_from_timeout_s_and_never_exceeds_it(newrelic, clock):
+    fake = fakes.newrelic(clock=clock, timeout_below_s=200)
+    with newrelic(fake, timeout_s=10) as nr, pytest.raises(UnavailableError) as info:
+        nr.nrql("SELECT count(*) FROM Transaction SINCE 1 week ago")
+    assert [c.body["variables"]["timeout"] for c in fake.calls("graphql")] == [8]
+    assert "OPSKIT_NEWRELIC__TIMEOUT_S" in str(info.value)
+    fake = fakes.newrelic(clock=clock)
+    with newrelic(fake) as nr:  # default: 75 s per request, NRQL starts at 60 s
+        nr.fetch_apm(["playback-api"], start="2024-05-31T00:00Z", end="2024-05-31T01:00Z")
+    assert nr.timeout_s == 75 and fake.calls("graphql")[0].body["variables"]["timeout"] == 60
+    with pytest.raises(ValueError, match="nrql_timeout_s"):
+        newrelic(fakes.newrelic(clock=clock), timeout_s=10, nrql_timeout_s=60)
 
 
 def test_persistent_graphql_timeout_is_unavailable(newrelic, clock):

@@ -97,6 +97,16 @@ def test_settings_limits_are_passed_through():
     )
     with connector_from_settings("dynatrace", settings) as dt:
         assert dt.timeout.read == 33 and dt.max_retries == 1
+        assert dt.timeout_s == 33 and dt.deadline_s == 300  # the default pull deadline
+
+
+def test_deadline_and_timeout_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OPSKIT_JIRA__DEADLINE_S", "45")
+    monkeypatch.setenv("OPSKIT_JIRA__TIMEOUT_S", "4")
+    settings = _settings()
+    assert settings.newrelic.timeout_s == 75  # New Relic's default leaves NRQL 70 s
+    with connector_from_settings("jira", settings) as j:
+        assert (j.timeout_s, j.deadline_s) == (4, 45)
 
 
 def test_connector_closes_its_client():

@@ -20,7 +20,7 @@ or through a real HTTP server on 127.0.0.1 with :func:`serve`::
 
 from __future__ import annotations
 
-from opskit.connectors.fakes._base import FakeService, Fault, Recorded, serve
+from opskit.connectors.fakes._base import FakeService, Fault, Recorded, Trickle, serve
 from opskit.connectors.fakes._confluence import CONFLUENCE_EMAIL, CONFLUENCE_TOKEN, ConfluenceFake
 from opskit.connectors.fakes._conviva import CONVIVA_CLIENT_ID, CONVIVA_CLIENT_SECRET, ConvivaFake
 from opskit.connectors.fakes._dynatrace import ANCHOR_MS, DYNATRACE_TOKEN, DynatraceFake
@@ -46,6 +46,7 @@ __all__ = [
     "JiraFake",
     "NewRelicFake",
     "Recorded",
+    "Trickle",
     "confluence",
     "conviva",
     "dynatrace",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import random
 import threading
@@ -21,13 +22,43 @@ from typing import Any, Self
 
 import httpx
 
-__all__ = ["FakeService", "Fault", "Recorded", "serve", "unit"]
+__all__ = ["FakeService", "Fault", "Recorded", "Trickle", "TrickleStream", "serve", "unit"]
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """A scripted fault: the normal answer, sent ``chunk`` bytes every ``interval_s`` seconds.
+
+    The body trickles both in-process (``httpx.MockTransport``) and through
+    :func:`serve`; with ``headers=True``, :func:`serve` also trickles the status
+    line and headers (a real socket is needed for that).
+    """
+
+    chunk: int = 8
+    interval_s: float = 0.05
+    headers: bool = False
+
+
+class TrickleStream(httpx.SyncByteStream):
+    """A response body that arrives slowly (see :class:`Trickle`)."""
+
+    def __init__(self, content: bytes, trickle: Trickle) -> None:
+        self.content = content
+        self.trickle = trickle
+
+    def __iter__(self) -> Iterator[bytes]:
+        step = max(1, self.trickle.chunk)
+        for i in range(0, len(self.content), step):
+            if i:
+                time.sleep(self.trickle.interval_s)
+            yield self.content[i : i + step]
+
 
 #: A scripted fault: an HTTP status (vendor-shaped body and headers), a named
 #: fault (``"html"``, ``"html_200"``, ``"truncated"``, ``"empty"``, ``"timeout"``,
-#: ``"reset"`` or a vendor-specific one), a ready response, or a callable that
-#: may return a response (``None`` = continue normally).
-Fault = int | str | httpx.Response | Callable[[httpx.Request], "httpx.Response | None"]
+#: ``"reset"`` or a vendor-specific one), a :class:`Trickle`, a ready response, or
+#: a callable that may return a response (``None`` = continue normally).
+Fault = int | str | Trickle | httpx.Response | Callable[[httpx.Request], "httpx.Response | None"]
 
 HTML_ERROR = (
     "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>"
@@ -118,13 +149,23 @@ class FakeService:
             self.requests.append(rec)
             queue = self._faults.get(route) or self._faults.get("*")
             fault = queue.popleft() if queue else None
+        trickle = fault if isinstance(fault, Trickle) else None
         response = self._fault(fault, request, route) if fault is not None else None
         if response is None:
             response = self.authenticate(request) or self.handle(route, request, body)
         rec.status = response.status_code
+        if trickle is not None:
+            content = response.read()
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=TrickleStream(content, trickle),
+            )
         return response
 
     def _fault(self, fault: Fault, request: httpx.Request, route: str) -> httpx.Response | None:
+        if isinstance(fault, Trickle):
+            return None  # the normal answer, sent slowly by __call__
         if isinstance(fault, httpx.Response):
             return fault
         if callable(fault):
@@ -179,7 +220,8 @@ def serve(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
 
     Yields the base URL (``http://127.0.0.1:PORT``). Handler exceptions that are
     ``httpx.TransportError`` (scripted ``"timeout"``/``"reset"``) drop the
-    connection without a response.
+    connection without a response; a :class:`Trickle` answer is written a few
+    bytes at a time.
     """
 
     class _Handler(BaseHTTPRequestHandler):
@@ -201,6 +243,9 @@ def serve(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
             except httpx.TransportError:
                 self.close_connection = True
                 return
+            if isinstance(response.stream, TrickleStream):
+                self._trickle(response, response.stream)
+                return
             data = response.read()
             self.send_response(response.status_code)
             for key, value in response.headers.multi_items():
@@ -209,6 +254,25 @@ def serve(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[str]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _trickle(self, response: httpx.Response, stream: TrickleStream) -> None:
+            lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
+            lines += [
+                f"{k}: {v}"
+                for k, v in response.headers.multi_items()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            ]
+            lines.append(f"Content-Length: {len(stream.content)}")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            parts = (
+                TrickleStream(head, stream.trickle) if stream.trickle.headers else [head],
+                stream,
+            )
+            try:
+                for chunk in itertools.chain(*parts):
+                    self.wfile.write(chunk)
+            except OSError:  # the client gave up (deadline) and closed the socket
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
