@@ -31,6 +31,7 @@ from pydantic_settings import (
 from opskit.errors import ConfigError
 
 __all__ = [
+    "JIRA_FIELD_ROLES",
     "ConfluenceSettings",
     "ConvivaSettings",
     "DynatraceSettings",
@@ -117,14 +118,38 @@ class DynatraceSettings(_Source):
         return bool(self.base_url and self.api_token.get_secret_value())
 
 
+#: Roles of ``JiraSettings.fields``: which Jira field fills which ``production_issues`` column.
+JIRA_FIELD_ROLES = ("cost", "budget", "delay", "show", "severity", "team", "root_cause")
+
+
 class JiraSettings(_Source):
-    """Jira Cloud (v3, email + API token) or Data Center (v2, personal access token)."""
+    """Jira Cloud (v3, email + API token) or Data Center (v2, personal access token).
+
+    ``fields`` maps roles to the instance's (custom) fields, by id or display
+    name, e.g. ``OPSKIT_JIRA__FIELDS__COST=customfield_10042`` and
+    ``OPSKIT_JIRA__FIELDS__TEAM="Owning team"``; ``opskit doctor`` lists them.
+    """
 
     base_url: str = ""
     deployment: str = Field("cloud", pattern="^(cloud|datacenter)$")
     email: str = ""
     api_token: SecretStr = SecretStr("")
     projects: list[str] = Field(default_factory=list)
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="role -> field id or name; roles: " + ", ".join(JIRA_FIELD_ROLES),
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _known_roles(cls, v: dict[str, str]) -> dict[str, str]:
+        out = {k.strip().lower(): str(val).strip() for k, val in v.items()}
+        unknown = sorted(k for k in out if k not in JIRA_FIELD_ROLES)
+        if unknown:
+            raise ValueError(
+                f"unknown field role {unknown[0]!r}; valid roles: {', '.join(JIRA_FIELD_ROLES)}"
+            )
+        return {k: val for k, val in out.items() if val}
 
     @property
     def is_configured(self) -> bool:

@@ -2,8 +2,11 @@
 
 Each configured source (mode ``live`` or ``auto``) is probed with its
 connector's ``check()``: authentication, reachability and read permission, with
-no retries beyond the probe's own. Everything returned is safe to print:
-secrets appear only as "set (hidden)" and check details are redacted.
+no retries beyond the probe's own. For Jira, doctor also lists the instance's
+custom fields (name, id, type) so ``OPSKIT_JIRA__FIELDS__<ROLE>`` can be set,
+and shows which field each configured role resolves to. Everything returned is
+safe to print: secrets appear only as "set (hidden)" and check details are
+redacted.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import Any
 
 from opskit.cache import ResultCache
 from opskit.config import SOURCES, Settings, SourceMode, load_settings
-from opskit.connectors import BaseConnector, connector_from_settings
+from opskit.connectors import BaseConnector, JiraConnector, connector_from_settings
+from opskit.connectors._jira_fields import describe_custom_fields, describe_mapping
 from opskit.connectors._redact import redact_text
-from opskit.errors import OpsKitError
+from opskit.errors import ConfigError, ConnectorError, OpsKitError
 from opskit.warehouse import open_warehouse
 
 __all__ = ["check_source", "run_checks"]
@@ -37,19 +41,50 @@ def check_source(
 ) -> dict[str, Any]:
     """Probe one configured source: ``{"ok": bool, "detail": str}`` (secrets redacted).
 
+    For Jira, a successful probe adds ``custom_fields`` (one line per custom
+    field: name, id, type and the role mapped to it) and ``field_mapping`` (which
+    field each ``OPSKIT_JIRA__FIELDS__<ROLE>`` resolves to); a mapping that does
+    not resolve makes the check fail.
+
     Never raises for a source problem: bad settings, rejected credentials,
     missing permissions and unreachable hosts all come back as ``ok: False``.
     """
     src = settings.source(name)
     secrets = [v.get_secret_value() for _, v in src if hasattr(v, "get_secret_value")]
+    extra: dict[str, Any] = {}
     try:
         with (connector_factory or _probe_connector)(name, settings) as conn:
             result = conn.check()
+            if result.get("ok") and isinstance(conn, JiraConnector):
+                extra = _jira_fields(conn)
     except OpsKitError as exc:
         result = {"ok": False, "detail": str(exc)}
-    detail = redact_text(str(result.get("detail", "")), [s for s in secrets if s])
+    known = [s for s in secrets if s]
+    detail = redact_text(str(result.get("detail", "")), known)
     logger.debug("doctor: %s check ok=%s", name, result.get("ok"))
-    return {"ok": bool(result.get("ok")), "detail": detail}
+    out: dict[str, Any] = {"ok": bool(result.get("ok")) and extra.get("ok", True), "detail": detail}
+    out.update({k: redact_text(str(v), known) for k, v in extra.items() if k != "ok"})
+    return out
+
+
+def _jira_fields(conn: JiraConnector) -> dict[str, Any]:
+    """The instance's custom fields and how the configured roles resolve."""
+    try:
+        fields = conn.fields()
+    except ConnectorError as exc:
+        return {"custom_fields": f"could not list them: {exc}"}
+    try:
+        mapped = conn.resolve_fields(fields)
+    except ConfigError as exc:
+        return {
+            "ok": False,
+            "custom_fields": describe_custom_fields(fields),
+            "field_mapping": f"error: {exc}",
+        }
+    return {
+        "custom_fields": describe_custom_fields(fields, mapped),
+        "field_mapping": describe_mapping(mapped),
+    }
 
 
 def run_checks(
@@ -116,14 +151,14 @@ def run_checks(
         entry = {
             k: v
             for k, v in info.items()
-            if k not in ("timeout_s", "max_retries", "requests_per_second")
+            if k not in ("timeout_s", "deadline_s", "max_retries", "requests_per_second")
         }
         entry["effective"] = effective
         if mode == SourceMode.LIVE and not src.is_configured:
             entry.update(ok=False, error=f"mode is live but {name} credentials are not configured")
         elif src.is_configured and mode != SourceMode.DEMO:
             probe = check_source(name, settings, connector_factory=connector_factory)
-            entry.update(ok=probe["ok"], check=probe["detail"])
+            entry.update(ok=probe.pop("ok"), check=probe.pop("detail"), **probe)
         elif src.is_configured:
             entry["check"] = "skipped (mode is demo)"
         report[name] = entry

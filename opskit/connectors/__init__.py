@@ -115,6 +115,7 @@ def connector_from_settings(name: str, settings: Any, **overrides: Any) -> BaseC
         if src.deployment == "cloud":
             required["email"] = src.email
         kwargs = {**required, "email": src.email, "deployment": src.deployment}
+        kwargs.update({f"{role}_field": value for role, value in src.fields.items()})
     elif isinstance(src, ConfluenceSettings):
         required = {
             "base_url": src.base_url,

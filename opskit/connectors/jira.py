@@ -6,13 +6,21 @@
 * Data Center: ``POST /rest/api/2/search`` paged by ``startAt`` against
   ``total`` (trusting the echoed ``maxResults``), with ``expand=changelog``.
 
-JQL is built with :mod:`opskit.connectors.jql` (every value quoted).
+JQL is built with :mod:`opskit.connectors.jql` (every value quoted). Jira reads
+JQL date literals in the *account's* time zone, so a date window is sent one
+day wider on each side and then applied exactly, in UTC, to the issues returned.
+
+Custom fields (cost, team, show, root cause...) are given as ids
+(``customfield_10042``) or display names and resolved once per connector with
+``GET /rest/api/{2|3}/field``; :meth:`JiraConnector.fields` lists them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -20,15 +28,30 @@ import pandas as pd
 from pydantic import SecretStr
 
 from opskit.connectors._atlassian import atlassian_auth
-from opskit.connectors._frames import TimeLike, live_frame, stamp_live
+from opskit.connectors._frames import TimeLike, live_frame, stamp_live, to_utc
 from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
-from opskit.connectors._jira_map import COLUMNS, DONE_NAMES, FieldMap, issue_row, status_changes
+from opskit.connectors._jira_fields import ROLES, JiraField, parse_fields, resolve_field
+from opskit.connectors._jira_map import (
+    COLUMNS,
+    DONE_NAMES,
+    FieldMap,
+    issue_row,
+    parse_time,
+    status_changes,
+)
 from opskit.connectors._paging import Page, paginate
 from opskit.connectors.jql import build_jql
-from opskit.errors import AuthError
+from opskit.errors import AuthError, ConfigError, ConnectorError, ResponseError
 from opskit.schemas import ProductionIssues
 
-__all__ = ["JiraConnector"]
+__all__ = ["DATE_FIELDS", "JiraConnector", "JiraField"]
+
+logger = logging.getLogger(__name__)
+
+#: Issue dates a window can filter on.
+DATE_FIELDS = ("created", "updated")
+#: JQL dates are read in the account's time zone (UTC-12 .. UTC+14): ask for a day more.
+JQL_ZONE_SLACK = pd.Timedelta(days=1)
 
 BASE_FIELDS = [
     "summary",
@@ -62,7 +85,9 @@ class JiraConnector(BaseConnector):
     deployment
         ``"cloud"`` or ``"datacenter"``.
     cost_field, budget_field, delay_field, show_field, severity_field, team_field, root_cause_field
-        Custom field ids (``customfield_10050``) holding those values. ``cost_overrun_usd``
+        The fields holding those values: an id (``customfield_10050``, ``cf[10050]``)
+        or a display name (``"Cost overrun"``), resolved with the fields API on the
+        first pull (settings ``OPSKIT_JIRA__FIELDS__COST`` etc.). ``cost_overrun_usd``
         is ``cost_field`` (minus ``budget_field`` when given); ``delay_days`` is
         ``delay_field`` or computed from the due date.
     status_map, priority_map
@@ -112,7 +137,8 @@ class JiraConnector(BaseConnector):
         self.api = "/rest/api/3" if deployment == "cloud" else "/rest/api/2"
         self.page_size = int(page_size)
         self.progress = progress
-        self.fields = FieldMap(
+        self._resolved: dict[str, JiraField] | None = None
+        self.field_map = FieldMap(
             cost_field=cost_field,
             budget_field=budget_field,
             delay_field=delay_field,
@@ -317,6 +343,7 @@ class JiraConnector(BaseConnector):
         projects: Sequence[str] | None = None,
         since: TimeLike | None = None,
         until: TimeLike | None = None,
+        date_field: Literal["created", "updated"] = "updated",
         jql: str | None = None,
         with_changelog: bool = True,
     ) -> pd.DataFrame:
@@ -324,10 +351,17 @@ class JiraConnector(BaseConnector):
 
         Parameters
         ----------
-        projects, since, until
-            Filters for :func:`opskit.connectors.jql.build_jql` (values are quoted).
+        projects
+            Project keys (values are quoted).
+        since, until
+            The window, ``since <= date < until`` in UTC, on ``date_field``. The
+            JQL asks for a day more on each side (Jira reads JQL dates in the
+            account's time zone) and the window is then applied exactly.
+        date_field
+            ``"created"`` (issues opened in the window) or ``"updated"`` (issues
+            touched in it; the default, for compatibility).
         jql
-            A complete, trusted JQL query instead of the filters.
+            A complete, trusted JQL query instead of the filters (no window applied).
         with_changelog
             Fetch status history to count reopenings (``reopen_count``; else 0).
 
@@ -335,11 +369,45 @@ class JiraConnector(BaseConnector):
         -------
         pandas.DataFrame
             :class:`opskit.schemas.ProductionIssues`, one row per issue.
+
+        Raises
+        ------
+        ConfigError
+            If a configured field id or name matches no field, or a name matches several.
+
+        Examples
+        --------
+        >>> import httpx
+        >>> from opskit.connectors import fakes
+        >>> fake = fakes.jira(user_utc_offset_h=10)  # JQL dates read at UTC+10
+        >>> with JiraConnector(base_url="https://jira.example.invalid", email=fakes.JIRA_EMAIL,
+        ...                    api_token=fakes.JIRA_TOKEN, team_field="Team",
+        ...                    transport=httpx.MockTransport(fake), progress=False) as j:
+        ...     df = j.fetch_issues(projects=["OPS"], since="2024-05-01", until="2024-05-15",
+        ...                         date_field="created", with_changelog=False)
+        >>> bool(df["created"].min() >= pd.Timestamp("2024-05-01", tz="UTC")), bool(df["team"].all())
+        (True, True)
         """
-        query = jql or build_jql(projects=projects, since=since, until=until)
-        fields = BASE_FIELDS + self.fields.custom_fields()
+        if date_field not in DATE_FIELDS:
+            raise ValueError(f"date_field must be one of {DATE_FIELDS}, got {date_field!r}")
+        lo = to_utc(since) if since is not None else None
+        hi = to_utc(until) if until is not None else None
+        if jql:
+            query = jql
+        else:
+            query = build_jql(
+                projects=projects,
+                since=lo - JQL_ZONE_SLACK if lo is not None else None,
+                until=hi + JQL_ZONE_SLACK if hi is not None else None,
+                date_field=date_field,
+                order_by=f"{date_field} ASC",
+            )
+        fmap = self._field_map()
+        fields = BASE_FIELDS + fmap.custom_fields()
         expand = ["changelog"] if with_changelog and self.deployment == "datacenter" else None
         issues = self.search(query, fields=fields, expand=expand)
+        if not jql and (lo is not None or hi is not None):
+            issues = _in_window(issues, date_field, lo, hi)
         histories = self._histories(issues) if with_changelog and issues else {}
         done = set(DONE_NAMES)
         for issue in issues:
@@ -351,7 +419,7 @@ class JiraConnector(BaseConnector):
         for issue in issues:
             row = issue_row(
                 issue,
-                fmap=self.fields,
+                fmap=fmap,
                 as_of=as_of,
                 histories=histories.get(str(issue.get("key"))),
                 done_names=done,
@@ -367,6 +435,82 @@ class JiraConnector(BaseConnector):
             clock=self._clock,
             detail=f"Jira {self.deployment}",
         )
+
+    # -- fields ------------------------------------------------------------------------------
+    @pull
+    def fields(self) -> list[JiraField]:
+        """Every field this account can see (system and custom), from the fields API.
+
+        Returns
+        -------
+        list of JiraField
+            ``id``, ``name``, ``custom``, ``type`` (schema type) and ``clause_names``.
+
+        Examples
+        --------
+        >>> import httpx
+        >>> from opskit.connectors import fakes
+        >>> with JiraConnector(base_url="https://jira.example.invalid", email=fakes.JIRA_EMAIL,
+        ...                    api_token=fakes.JIRA_TOKEN,
+        ...                    transport=httpx.MockTransport(fakes.jira())) as j:
+        ...     [(f.id, f.type) for f in j.fields() if f.name == "Cost overrun (USD)"]
+        [('customfield_10050', 'number')]
+        """
+        payload = self._request("GET", f"{self.api}/field", count=_count_list)
+        fields = parse_fields(payload)
+        if fields is None:
+            raise ResponseError(
+                "jira: the fields API did not answer with a list of fields",
+                system=self.system,
+                url=f"{self.base_url}{self.api}/field",
+                status_code=200,
+            )
+        return fields
+
+    @pull
+    def resolve_fields(self, fields: Sequence[JiraField] | None = None) -> dict[str, JiraField]:
+        """The field each configured role reads (``{"cost": JiraField(...), ...}``).
+
+        Parameters
+        ----------
+        fields
+            The instance's fields (default: asked for with :meth:`fields`).
+
+        Raises
+        ------
+        ConfigError
+            If a configured id or name matches no field, or a name matches several.
+        """
+        configured = self._configured()
+        if not configured:
+            return {}
+        known = list(fields) if fields is not None else self.fields()
+        return {role: resolve_field(role, value, known) for role, value in configured.items()}
+
+    def _configured(self) -> dict[str, str]:
+        values = {role: getattr(self.field_map, f"{role}_field") for role in ROLES}
+        return {role: str(v) for role, v in values.items() if v}
+
+    def _field_map(self) -> FieldMap:
+        """The field map with every configured name resolved to its id (once per connector)."""
+        configured = self._configured()
+        if not configured:
+            return self.field_map
+        if self._resolved is None:
+            try:
+                self._resolved = self.resolve_fields()
+            except ConnectorError as exc:
+                if exc.status_code not in (403, 404, 405):  # network, 401, 5xx: the pull fails
+                    raise
+                if not all(_looks_like_id(v) for v in configured.values()):
+                    raise ConfigError(
+                        f"jira: cannot resolve field names without the fields API ({exc}); "
+                        "set field ids (customfield_NNNNN) instead"
+                    ) from exc
+                logger.warning("jira: fields API refused (%s); using the field ids as given", exc)
+                self._resolved = {}
+        ids: dict[str, Any] = {f"{role}_field": f.id for role, f in self._resolved.items()}
+        return dataclasses.replace(self.field_map, **ids)
 
     def _probe(self) -> str:
         me = self._request("GET", f"{self.api}/myself", max_retries=1)
@@ -391,6 +535,33 @@ def _not_authenticated(conn: JiraConnector) -> AuthError:
         url=conn.base_url,
         status_code=200,
     )
+
+
+def _looks_like_id(value: str) -> bool:
+    return value.startswith("customfield_")
+
+
+def _in_window(
+    issues: list[dict[str, Any]],
+    date_field: str,
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+) -> list[dict[str, Any]]:
+    """The issues whose ``date_field`` is in ``[lo, hi)`` (UTC); undated ones are dropped."""
+    kept, undated = [], 0
+    for issue in issues:
+        when = parse_time((issue.get("fields") or {}).get(date_field))
+        if when is None:
+            undated += 1
+        elif (lo is None or when >= lo) and (hi is None or when < hi):
+            kept.append(issue)
+    if undated:
+        logger.warning("jira: %d issues without a %s time were left out", undated, date_field)
+    return kept
+
+
+def _count_list(data: Any) -> int:
+    return len(data) if isinstance(data, list) else 0
 
 
 def _count_issues(data: Any) -> int:

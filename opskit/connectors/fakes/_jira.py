@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +29,24 @@ STATUSES = (
 )
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest", "Blocker", "Minor")
 SEVERITIES = ("Sev1", "Sev2", "Sev3", "Sev4")
+TEAMS = ("Team Falcon", "Team Heron", "Team Kestrel")
+ROOT_CAUSES = ("Config change", "Capacity", "Third-party outage", "Code defect")
+#: System fields listed by ``/field``: id, display name, schema type.
+SYSTEM_FIELDS = (
+    ("summary", "Summary", "string"),
+    ("status", "Status", "status"),
+    ("created", "Created", "datetime"),
+    ("updated", "Updated", "datetime"),
+    ("resolutiondate", "Resolved", "datetime"),
+    ("duedate", "Due date", "date"),
+    ("priority", "Priority", "priority"),
+    ("issuetype", "Issue Type", "issuetype"),
+    ("project", "Project", "project"),
+    ("components", "Components", "array"),
+    ("labels", "Labels", "array"),
+    ("assignee", "Assignee", "user"),
+)
+_CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
@@ -49,7 +67,13 @@ def _jira_error(
 
 @dataclass
 class JiraFake(FakeService):
-    """Jira fake; ``mode="cloud"`` (token search, bulk changelog) or ``"datacenter"`` (startAt)."""
+    """Jira fake; ``mode="cloud"`` (token search, bulk changelog) or ``"datacenter"`` (startAt).
+
+    Serves ``/field`` (system and custom fields, Cloud or DC shape) and issues
+    whose custom fields (cost, show, severity, team, root cause) carry values.
+    JQL date literals are read at ``user_utc_offset_h``, like Jira reads them in
+    the searching account's time zone.
+    """
 
     mode: str = "cloud"
     email: str = JIRA_EMAIL
@@ -65,12 +89,19 @@ class JiraFake(FakeService):
     cost_field: str = "customfield_10050"
     show_field: str = "customfield_10060"
     severity_field: str = "customfield_10070"
+    team_field: str = "customfield_10080"
+    root_cause_field: str = "customfield_10090"
+    #: More ``(id, name)`` custom fields listed by ``/field`` (e.g. a second "Team").
+    extra_fields: tuple[tuple[str, str], ...] = ()
+    #: The searching account's UTC offset: JQL date literals are read in it, as in Jira.
+    user_utc_offset_h: float = 0.0
     _tokens: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _bad_logins: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._issue = lru_cache(maxsize=None)(self._make_issue)
+        self._zone = timezone(timedelta(hours=self.user_utc_offset_h))
 
     # -- plumbing ----------------------------------------------------------------------------
     def route_of(self, request: httpx.Request) -> str:
@@ -82,6 +113,7 @@ class JiraFake(FakeService):
             ("/changelog/bulkfetch", "bulkfetch"),
             ("/myself", "myself"),
             ("/mypermissions", "mypermissions"),
+            ("/field", "field"),
         ):
             if path.endswith(suffix):
                 return name
@@ -229,6 +261,10 @@ class JiraFake(FakeService):
             self.cost_field: round(5000 * unit(self.seed, "cost", i) - 1000, 2) if i % 4 else None,
             self.show_field: {"value": f"Show-{i % 9}", "id": str(i % 9)},
             self.severity_field: {"value": SEVERITIES[i % 4]} if i % 6 else None,
+            self.team_field: {"id": f"team-{i % 3}", "name": TEAMS[i % 3], "isShared": True},
+            self.root_cause_field: (
+                {"value": ROOT_CAUSES[i % 4], "id": str(10400 + i % 4)} if i % 7 else None
+            ),
             "customfield_99999": {"unknown": "forward-compatible extra"},
         }
         return {
@@ -260,6 +296,46 @@ class JiraFake(FakeService):
             }
         return out
 
+    def _field_list(self) -> list[dict[str, Any]]:
+        """``GET /rest/api/{2|3}/field``: every field, system then custom."""
+        cloud = self.mode == "cloud"
+        custom = [
+            (self.cost_field, "Cost overrun (USD)", "number", "float"),
+            (self.show_field, "Show", "option", "select"),
+            (self.severity_field, "Severity", "option", "select"),
+            (self.team_field, "Team", "team", "atlassian-team"),
+            (self.root_cause_field, "Root cause", "option", "select"),
+            ("customfield_99999", "Legacy widget", "any", "textfield"),
+            *((fid, name, "string", "textfield") for fid, name in self.extra_fields),
+        ]
+        out: list[dict[str, Any]] = []
+        for fid, name, kind in SYSTEM_FIELDS:
+            item = {
+                "id": fid,
+                "name": name,
+                "custom": False,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [fid],
+                "schema": {"type": kind, "system": fid},
+            }
+            out.append({"key": fid, **item} if cloud else item)
+        for fid, name, kind, plugin in custom:
+            number = int(fid.rsplit("_", 1)[1])
+            item = {
+                "id": fid,
+                "name": name,
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [f"cf[{number}]", name],
+                "schema": {"type": kind, "custom": _CF + plugin, "customId": number},
+            }
+            out.append({"key": fid, "untranslatedName": name, **item} if cloud else item)
+        return out
+
     def _match(self, jql: str) -> list[int]:
         clauses, order = parse_jql(jql)
         bounded = any(
@@ -284,7 +360,7 @@ class JiraFake(FakeService):
                 elif c.field in ("updated", "created"):
                     ts, bound = (
                         (updated if c.field == "updated" else created),
-                        jql_time(c.values[0], now=ANCHOR),
+                        jql_time(c.values[0], now=ANCHOR, zone=self._zone),
                     )
                     ok = {
                         ">=": ts >= bound,
@@ -338,6 +414,8 @@ class JiraFake(FakeService):
                 else {"name": "dana", "key": "JIRAUSER10100"}
             )
             return httpx.Response(200, json={**me, "displayName": "Dana Ops", "active": True})
+        if route == "field":
+            return httpx.Response(200, json=self._field_list())
         if route == "mypermissions":
             return httpx.Response(
                 200, json={"permissions": {"BROWSE_PROJECTS": {"havePermission": not anonymous}}}

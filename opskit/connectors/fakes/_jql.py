@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 __all__ = ["Clause", "JqlError", "parse_jql"]
 
@@ -108,15 +108,19 @@ def parse_jql(jql: str) -> tuple[list[Clause], tuple[str, str] | None]:
     return clauses, order
 
 
-def jql_time(value: str, *, now: datetime) -> datetime:
-    """A JQL date literal (absolute or ``-30d``) as a UTC datetime."""
+def jql_time(value: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
+    """A JQL date literal (absolute or ``-30d``) as an aware datetime.
+
+    Absolute literals are wall-clock times in ``zone``, the searching account's
+    time zone (as in Jira); relative ones count back from ``now``.
+    """
     m = re.fullmatch(r"-(\d+)([mhdw])", value)
     if m:
         unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
         return now - timedelta(**{unit: int(m.group(1))})
     for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+            return datetime.strptime(value, fmt).replace(tzinfo=zone)
         except ValueError:
             continue
     raise JqlError(f"Error in the JQL Query: Date value '{value}' for field is invalid.")
