@@ -1,8 +1,14 @@
 """Keep secrets out of messages, logs and reprs.
 
 Two tools: :func:`redact_url` removes credentials from a URL (userinfo and
-secret-looking query parameters such as ``api-token``), and :func:`redact_text`
-replaces every known secret value (and its Basic-auth encodings) in free text.
+the values of secret query parameters such as ``api-token``), and
+:func:`redact_text` replaces every known secret value (and its Basic-auth
+encodings) in free text.
+
+Only parameters whose *name* says secret are masked (:func:`is_secret_param`):
+paging cursors (``nextPageKey``, ``nextPageToken``, ``cursor``) and ids such as
+Confluence's ``spaceKey`` stay readable, since they are what an error report
+needs to be reproduced.
 """
 
 from __future__ import annotations
@@ -13,14 +19,46 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-__all__ = ["REDACTED", "redact_text", "redact_url", "reveal"]
+__all__ = ["REDACTED", "is_secret_param", "redact_text", "redact_url", "reveal"]
 
 REDACTED = "***"
 
-#: Query parameter names whose values are never shown.
-_SECRET_PARAM = re.compile(
-    r"(token|key|secret|password|passwd|pwd|auth|signature|sig|credential|session)",
-    re.IGNORECASE,
+#: Secret parameter names, compared lower-case without ``-``, ``_`` and ``.``.
+_SECRET_NAMES = frozenset(
+    {
+        "key",  # Google-style ?key=<api key>
+        "auth",
+        "authorization",
+        "code",  # OAuth authorisation code
+        "pwd",
+        "pass",
+        "sig",  # Azure SAS
+        "session",
+        "sessionid",
+        "sid",
+        "jwt",
+        "assertion",
+    }
+)
+#: ... and names ending like these (``api_key``, ``x-api-key``, ``access_token``, ``client_secret``).
+_SECRET_ENDINGS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "signingkey",
+    "licensekey",
+    "signature",
+    "credential",
+    "credentials",
+)
+#: Paging cursors: opaque but not secret (checked first: ``nextPageToken`` ends in "token").
+_PAGING_NAMES = frozenset(
+    {"nextpagetoken", "pagetoken", "nextpagekey", "pagekey", "cursor", "continuationtoken"}
 )
 #: Header-like fragments that can leak into free text (``Authorization: Basic ...``).
 _AUTH_FRAGMENT = re.compile(
@@ -32,6 +70,20 @@ _AUTH_FRAGMENT = re.compile(
 def reveal(secret: str | SecretStr) -> str:
     """The plain value of a credential given as text or ``SecretStr`` (for building headers only)."""
     return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter called ``name`` carries a secret.
+
+    >>> [is_secret_param(n) for n in ("api-token", "Api-Key", "access_token", "signature")]
+    [True, True, True, True]
+    >>> [is_secret_param(n) for n in ("nextPageKey", "nextPageToken", "spaceKey", "keys")]
+    [False, False, False, False]
+    """
+    norm = re.sub(r"[-_.\s]", "", name).lower()
+    if norm in _PAGING_NAMES:
+        return False
+    return norm in _SECRET_NAMES or norm.endswith(_SECRET_ENDINGS)
 
 
 def redact_url(url: object) -> str:
@@ -59,7 +111,7 @@ def redact_url(url: object) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
-            [(k, REDACTED if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*:(),\"'"
+            [(k, REDACTED if is_secret_param(k) else v) for k, v in pairs], safe="*:(),\"'"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 

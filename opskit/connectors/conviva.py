@@ -9,11 +9,17 @@ dimension per request, so a frame split by CDN has ``device="all"`` and vice ver
 Units (from the vendor's open-source integration, to re-check against a live
 response): ratios/percentages are percent (converted to fractions), bitrate in
 bps (converted to kbps), video start time in seconds (converted to ms).
+
+An HTTP 200 must carry a ``time_series`` list: a body without one (``{}``, an
+error message, a list) is a :class:`~opskit.errors.ResponseError`, never an empty
+frame. An empty ``time_series`` is the API saying "no data for this window": the
+frame is empty, a WARNING is logged and the provenance detail names the windows.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -27,9 +33,12 @@ from opskit.connectors._frames import TimeLike, live_frame, to_utc
 from opskit.connectors._http import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S, BaseConnector, pull
 from opskit.connectors._paging import progress_iter
 from opskit.connectors._redact import reveal
+from opskit.errors import ResponseError
 from opskit.schemas import StreamingQoe
 
 __all__ = ["METRICS", "ConvivaConnector"]
+
+logger = logging.getLogger(__name__)
 
 API = "/insights/3.0"
 METRICS = (
@@ -234,7 +243,13 @@ class ConvivaConnector(BaseConnector):
         Returns
         -------
         pandas.DataFrame
-            :class:`opskit.schemas.StreamingQoe`.
+            :class:`opskit.schemas.StreamingQoe`. Windows the API reports no data
+            for are named in the provenance detail (and logged at WARNING).
+
+        Raises
+        ------
+        ResponseError
+            If an HTTP 200 carries no ``time_series`` list, or items without timestamps.
         """
         if by not in (None, "cdn", "device"):
             raise ValueError("by must be None, 'cdn' or 'device'")
@@ -253,6 +268,7 @@ class ConvivaConnector(BaseConnector):
             path += f"/group-by/{self.dimensions[by]}"
             extra.append(("limit", str(self.group_limit)))
         rows: list[dict[str, Any]] = []
+        empty: list[str] = []
         windows = self._windows(start, end, grouped=by is not None)
         for w0, w1 in progress_iter(windows, enabled=self.progress, desc="conviva windows"):
             params = [("metric", m) for m in METRICS] + [
@@ -262,16 +278,50 @@ class ConvivaConnector(BaseConnector):
                 *extra,
             ]
             body = self._request("GET", path, params=params, count=_count)
-            rows.extend(self._rows(body if isinstance(body, dict) else {}, by))
+            series = self._series(body, path)
+            if not series:
+                empty.append(f"{w0:%Y-%m-%dT%H:%MZ}..{w1:%Y-%m-%dT%H:%MZ}")
+                continue
+            rows.extend(self._rows(series, by))
+        detail = ""
+        if empty:
+            shown = ", ".join(empty[:3]) + (f" and {len(empty) - 3} more" if len(empty) > 3 else "")
+            detail = f"Conviva reported no data for {len(empty)} of {len(windows)} windows: {shown}"
+            logger.warning("conviva: %s (empty time_series)", detail)
         return live_frame(
-            rows, columns=COLUMNS, schema=StreamingQoe, system=self.system, clock=self._clock
+            rows,
+            columns=COLUMNS,
+            schema=StreamingQoe,
+            system=self.system,
+            clock=self._clock,
+            detail=detail,
         )
 
-    def _rows(self, body: Mapping[str, Any], by: str | None) -> list[dict[str, Any]]:
+    def _malformed(self, path: str, what: str) -> ResponseError:
+        return ResponseError(
+            f"conviva: HTTP 200 from GET {path} {what}; expected an object with a "
+            "time_series list (an empty list means no data)",
+            system=self.system,
+            url=f"{self.base_url}{path}",
+            status_code=200,
+        )
+
+    def _series(self, body: Any, path: str) -> list[Mapping[str, Any]]:
+        """The ``time_series`` items of a 200 body; ``ResponseError`` if there is no such list."""
+        if not isinstance(body, Mapping):
+            raise self._malformed(path, f"is a JSON {type(body).__name__}, not an object")
+        series = body.get("time_series")
+        if not isinstance(series, list):
+            keys = ", ".join(sorted(map(str, body))[:5]) or "none"
+            raise self._malformed(path, f"has no time_series list (keys: {keys})")
+        items = [i for i in series if isinstance(i, Mapping)]
+        if series and not any(_stamp(i) is not None for i in items):
+            raise self._malformed(path, "has time_series items without timestamps")
+        return items
+
+    def _rows(self, series: list[Mapping[str, Any]], by: str | None) -> list[dict[str, Any]]:
         rows = []
-        for item in body.get("time_series") or []:
-            if not isinstance(item, Mapping):
-                continue
+        for item in series:
             ts = _stamp(item)
             if ts is None:
                 continue

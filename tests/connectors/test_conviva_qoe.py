@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from opskit import provenance
 from opskit.connectors import fakes
 from opskit.connectors.conviva import METRICS
-from opskit.errors import AuthError, ConnectorError
+from opskit.errors import AuthError, ConnectorError, ResponseError
 from opskit.schemas import StreamingQoe, validate
 
 
@@ -85,3 +86,40 @@ def test_wrong_secret_is_an_auth_error(conviva, clock):
         pytest.raises(AuthError, match="CLIENT_SECRET"),
     ):
         cv.fetch_qoe(start="2024-05-30", end="2024-05-31")
+
+
+@pytest.mark.parametrize("fault", ["no_series", "html_200", "empty"])
+def test_a_200_without_a_time_series_is_a_response_error_not_an_empty_frame(conviva, clock, fault):
+    fake = fakes.conviva(clock=clock).queue("metrics", fault)
+    with conviva(fake) as cv, pytest.raises(ResponseError) as info:
+        cv.fetch_qoe(start="2024-05-30", end="2024-05-31")
+    assert info.value.status_code == 200
+
+
+def test_an_object_without_time_series_names_what_it_got(conviva, clock):
+    fake = fakes.conviva(clock=clock).queue("metrics", "no_series")
+    with (
+        conviva(fake) as cv,
+        pytest.raises(ResponseError, match=r"no time_series list \(keys: status\)"),
+    ):
+        cv.fetch_qoe(start="2024-05-30", end="2024-05-31")
+
+
+def test_an_empty_time_series_is_a_logged_visible_no_data_result(conviva, clock, caplog):
+    fake = fakes.conviva(clock=clock).queue("metrics", "no_data")
+    with conviva(fake) as cv:
+        df = cv.fetch_qoe(start="2024-05-30", end="2024-05-31")
+    validate(df, StreamingQoe)
+    prov = provenance.of(df)
+    assert df.empty and prov.kind == "live"
+    assert (
+        prov.detail
+        == "Conviva reported no data for 1 of 1 windows: 2024-05-30T00:00Z..2024-05-31T00:00Z"
+    )
+    assert "no data" in caplog.text and "WARNING" in caplog.text
+
+
+def test_windows_with_data_have_no_no_data_note(conviva, clock):
+    with conviva(fakes.conviva(clock=clock)) as cv:
+        df = cv.fetch_qoe(start="2024-01-01", end="2024-05-01", granularity="P1D")
+    assert len(df) == 121 and "no data" not in provenance.of(df).detail

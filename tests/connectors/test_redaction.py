@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import pickle
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -81,3 +82,35 @@ def test_redact_text_masks_auth_headers_and_known_secrets():
     text = "Authorization: Basic Zm9vOmJhcg== and API-Key: NRAK-123 and token tok-9999"
     out = redact_text(text, ["tok-9999"])
     assert "Zm9vOmJhcg==" not in out and "NRAK-123" not in out and "tok-9999" not in out
+
+
+@pytest.mark.parametrize(
+    "name", ["api_key", "apikey", "Api-Key", "api-token", "token", "access_token", "password",
+             "client_secret", "secret", "signature", "X-Amz-Signature", "sig", "private_token"]
+)  # fmt: skip
+def test_secret_parameters_are_masked(name):
+    out = redact_url(f"https://h.invalid/p?{name}=s3cr3t-value&pageSize=5")
+    assert "s3cr3t-value" not in out and "pageSize=5" in out
+
+
+@pytest.mark.parametrize(
+    "name", ["nextPageKey", "nextPageToken", "cursor", "spaceKey", "keys", "space-id", "title"]
+)
+def test_paging_keys_and_space_keys_stay_readable(name):
+    assert f"{name}=AQAAAB4BAAAABQ" in redact_url(f"https://h.invalid/p?{name}=AQAAAB4BAAAABQ")
+
+
+def test_a_failed_page_names_its_next_page_key(dynatrace, clock):
+    fake = fakes.dynatrace(clock=clock, n_problems=30).queue("problems", lambda r: None, 400)
+    with dynatrace(fake, page_size=10) as dt, pytest.raises(ConnectorError) as info:
+        dt.fetch_problems(start="now-7d")
+    key = fake.calls("problems")[1].param("nextPageKey")
+    sent = parse_qs(urlsplit(info.value.url).query)
+    assert key and sent == {"nextPageKey": [key]}
+
+
+def test_a_failed_space_lookup_names_the_space_key(confluence, clock):
+    fake = fakes.confluence(clock=clock).queue("spaces", 404)
+    with confluence(fake) as wiki, pytest.raises(ConnectorError) as info:
+        wiki.space_id("OPS")
+    assert "keys=OPS" in info.value.url

@@ -65,7 +65,9 @@ class ConvivaFake(FakeService):
     """Metrics V3 fake: Basic auth, mandatory time range, 90-day/13-month rules, group-by.
 
     Named faults: ``"oversize"`` (413), ``"missing_subkeys"`` (metric objects without
-    their sub-keys and ``null`` values).
+    their sub-keys and ``null`` values), ``"no_data"`` (200 with an empty
+    ``time_series``: nothing was measured in the window) and ``"no_series"`` (200
+    with an object that has no ``time_series``, as a gateway or a changed API may send).
     """
 
     client_id: str = CONVIVA_CLIENT_ID
@@ -94,6 +96,10 @@ class ConvivaFake(FakeService):
     def special(self, fault: str, request: httpx.Request, route: str) -> httpx.Response | None:
         if fault == "oversize":
             return _bad(413, "Response size exceeds 5700000 bytes; narrow the query")
+        if fault == "no_data":
+            return httpx.Response(200, json={"time_series": [], "total": {}})
+        if fault == "no_series":
+            return httpx.Response(200, json={"status": "ok"})
         if fault == "missing_subkeys":
             body = {
                 "time_series": [
