@@ -141,7 +141,7 @@ def _fetch_issues(
     conn: Any, f: Mapping[str, Any], lo: pd.Timestamp, hi: pd.Timestamp, s: Settings
 ) -> pd.DataFrame:
     projects = f.get("project") or list(s.jira.projects) or None
-    return conn.fetch_issues(projects=projects, since=lo, until=hi)
+    return conn.fetch_issues(projects=projects, since=lo, until=hi, date_field="created")
 
 
 def _fetch_qoe(
@@ -265,7 +265,9 @@ def _secrets_of(settings: Settings, source: str) -> list[str]:
     ]
 
 
-_NOT_TARGET = frozenset({"mode", "timeout_s", "max_retries", "requests_per_second", "configured"})
+_NOT_TARGET = frozenset(
+    {"mode", "timeout_s", "deadline_s", "max_retries", "requests_per_second", "configured"}
+)
 
 
 def _target(settings: Settings, source: str) -> dict[str, Any]:

@@ -116,3 +116,28 @@ def test_a_long_url_never_hides_why_the_live_fetch_failed(make_settings: MakeSet
     assert prov.of(frame).kind == "demo" and "UnavailableError" in detail
     assert "refused" in detail.lower() or "connect" in detail.lower(), detail
     assert fakes.DYNATRACE_TOKEN not in detail
+
+
+def test_live_production_issues_are_exactly_those_created_in_the_window_with_mapped_fields(
+    make_settings: MakeSettings,
+) -> None:
+    import pandas as pd
+
+    lo, hi = pd.Timestamp("2024-05-01T00:00Z"), pd.Timestamp("2024-06-01T00:00Z")
+    fake = fakes.jira(n_issues=400, user_utc_offset_h=-10.0)
+    with fakes.serve(fake) as url:
+        jira = {
+            "mode": "live", "base_url": url, "email": fakes.JIRA_EMAIL,
+            "api_token": fakes.JIRA_TOKEN, "projects": ["OPS", "PLAY"], "max_retries": 0,
+            "fields": {"cost": "Cost overrun (USD)", "team": fake.team_field,
+                       "show": "Show", "root_cause": "Root cause"},
+        }  # fmt: skip
+        settings = make_settings(jira=jira)
+        frame = load("production_issues", settings=settings, start=lo, end=hi)
+        with connector_from_settings("jira", settings) as conn:
+            everything = conn.fetch_issues(projects=["OPS", "PLAY"], with_changelog=False)
+    created = everything.set_index("key")["created"]
+    assert prov.of(frame).kind == "live"
+    assert set(frame["key"]) == set(created[(created >= lo) & (created < hi)].index)
+    for column in ("cost_overrun_usd", "team", "show", "root_cause"):
+        assert frame[column].notna().any(), column
