@@ -20,7 +20,10 @@ class                    detects
 ``EnsembleDetector``     all of the above, calibrated per series, one alert per episode
 =======================  ==========================================================
 
-Results are :data:`AnomalyFrame` s validated by :class:`AnomalyFrameSchema`.
+Results are :data:`AnomalyFrame` s validated by :class:`AnomalyFrameSchema`, one row per
+input row. Repeated timestamps (a daylight-saving hour), missing rows and jittered
+timestamps are accepted; :func:`detect` documents the policy and records what it did in
+``attrs["regularised"]``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from opskit import provenance as prov
+from opskit.analytics.anomaly import _regular as regular
 from opskit.analytics.anomaly._base import BaseDetector
 from opskit.analytics.anomaly._frame import (
     DEFAULT_THRESHOLD,
@@ -137,14 +141,70 @@ def _keys(frame: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
     ]
 
 
+def _detect_one(
+    series: pd.Series, method: str, params: dict[str, Any], duplicates: str, *, validate: bool
+) -> pd.DataFrame:
+    """Fit and detect one checked series under the ``duplicates`` policy."""
+    det = get_detector(method, **params)
+    if duplicates == "keep":
+        return det.fit(series)._detect(series, validate=validate)
+    combined, rows = regular.combine_repeated(series, duplicates)
+    scored = det.fit(combined)._detect(combined, validate=False)
+    out = regular.expand(scored, rows, series)
+    out.attrs[regular.ATTR] = regular.record(
+        pd.DatetimeIndex(series.index),
+        combined.to_numpy()[rows],
+        det._grid_use(pd.DatetimeIndex(combined.index[np.isfinite(combined.to_numpy())])),
+        duplicates,
+    )
+    return validate_frame(out) if validate else out
+
+
+def _log_record(frame: pd.DataFrame) -> pd.DataFrame:
+    entry = frame.attrs.get(regular.ATTR, {})
+    if entry.get("infinite_values"):
+        logger.warning(
+            "%d infinite values scored 1 (critical) and left out of the history",
+            entry["infinite_values"],
+        )
+    logger.debug("regularised: %s", entry)
+    return frame
+
+
 def detect(
     data: pd.Series | pd.DataFrame,
     method: str = "auto",
     *,
     by: Sequence[str] | None = None,
+    duplicates: str = "keep",
     **params: Any,
 ) -> pd.DataFrame:
     """Fit a detector to each series in ``data`` and return its AnomalyFrame.
+
+    Every input row gets a row in the result, in input order (a long frame: grouped by
+    its keys, each series in input order). Real series need not be regular:
+
+    * **Time order**: timestamps must not decrease (sort first; a stable sort keeps
+      repeated timestamps in their order).
+    * **Repeated timestamps** (a daylight-saving hour written twice, a collector that
+      re-sends): ``duplicates="keep"`` scores every row as its own observation, in input
+      order. A reducer (``"mean"``, ``"median"``, ``"max"``, ``"min"``, ``"sum"``,
+      ``"first"``, ``"last"``) combines the rows of one timestamp into one observation
+      (NaN ignored) and gives each of them its score; every row keeps its own ``value``.
+    * **Irregular sampling** (missing rows, jittered timestamps): rolling detectors
+      count observations and need nothing; the seasonal detector (alone or in the
+      ensemble) reads its baseline from a regular grid at the series' step (the typical
+      one-step gap, fitted to the timestamps), averaging the rows that share a step,
+      skipping empty steps and, for a row whose same-phase steps are all empty,
+      interpolating across a short run of them; every row is scored with its own value.
+    * **NaN** values score NaN (label ``<NA>``), **+/-inf** values score 1; neither
+      enters the history. Apart from those and each detector's warm-up (too little
+      history to judge, also NaN), every row gets a finite score.
+
+    What was done is recorded in ``attrs["regularised"]``: the ``duplicates`` policy, the
+    number of ``repeated_timestamps``, ``missing_values`` and ``infinite_values``, the
+    ``grid`` step (None when no detector used one) and its ``shared_steps``,
+    ``empty_steps`` and ``filled_steps`` (see :mod:`~opskit.analytics.anomaly._regular`).
 
     Parameters
     ----------
@@ -156,6 +216,8 @@ def detect(
         ``"auto"`` (the ensemble) or a name in :data:`DETECTORS`.
     by
         Grouping columns, overriding the automatic choice (``[]`` for none).
+    duplicates
+        ``"keep"`` or a reducer for rows that share a timestamp (see above).
     **params
         Detector parameters, e.g. ``window=100``.
 
@@ -163,12 +225,14 @@ def detect(
     -------
     AnomalyFrame
         Validated by :class:`AnomalyFrameSchema`; grouping columns come first. Provenance
-        of the input (``attrs["provenance"]``) is carried over when present.
+        of the input (``attrs["provenance"]``) is carried over when present;
+        ``attrs["regularised"]`` says how repeated and irregular timestamps were handled.
 
     Raises
     ------
     ValueError, TypeError
-        On unknown methods/parameters and on invalid input (see ``as_series``).
+        On unknown methods/parameters/policies and on invalid input (non-numeric values,
+        missing or decreasing timestamps; see ``as_series``).
 
     Examples
     --------
@@ -177,22 +241,47 @@ def detect(
     ...               index=pd.date_range("2024", periods=300, freq="min"))
     >>> detect(s, "zscore").query("is_anomaly == True").timestamp.dt.minute.tolist()
     [20]
+
+    A week of 5-minute data written in local time, so the hour after 02:00 on 27
+    October comes twice (daylight saving ends), with 30 rows missing:
+
+    >>> utc = pd.date_range("2024-10-21", "2024-10-28", freq="5min", tz="UTC", inclusive="left")
+    >>> local = utc.tz_convert("Europe/Berlin").tz_localize(None)
+    >>> rng = np.random.default_rng(1)
+    >>> hours = local.hour + local.minute / 60
+    >>> s = pd.Series(50 + 10 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 1, len(local)),
+    ...               index=local).drop(local[rng.choice(len(local), 30, replace=False)])
+    >>> s = s.sort_index(kind="stable")  # local time: the repeated hour's rows side by side
+    >>> frame = detect(s, "seasonal")
+    >>> len(frame) == len(s), bool(frame.score.iloc[400:].notna().all())
+    (True, True)
+    >>> done = frame.attrs["regularised"]
+    >>> done["duplicates"], done["repeated_timestamps"], done["grid"], done["empty_steps"]
+    ('keep', 12, '5min', 30)
+    >>> detect(s, "seasonal", duplicates="mean").attrs["regularised"]["shared_steps"]
+    0
     """
+    regular.check_duplicates(duplicates)
     if isinstance(data, pd.Series):
-        return get_detector(method, **params).fit_detect(data)
+        get_detector(method, **params)  # fail fast on bad method/params
+        series = as_series(data, allow_repeated=True)
+        return _log_record(_detect_one(series, method, params, duplicates, validate=True))
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"detect() needs a Series or DataFrame, got {type(data).__name__}")
     keys = _keys(data, by)
     get_detector(method, **params)  # fail fast on bad method/params
     if not keys:
-        return get_detector(method, **params).fit_detect(data)
-    parts, labels = [], []
+        series = as_series(data, allow_repeated=True)
+        return _log_record(_detect_one(series, method, params, duplicates, validate=True))
+    parts, labels, records = [], [], []
     for key, group in data.groupby(keys, sort=True, observed=True, dropna=False):
-        series = as_series(group)
+        series = as_series(group, allow_repeated=True)
         # Parts carry no attrs (pandas deep-copies attrs on every operation) and are
         # validated with the whole below, once.
         series.attrs = {}
-        out = get_detector(method, **params).fit(series)._detect(series, validate=False)
+        out = _detect_one(series, method, params, duplicates, validate=False)
+        records.append(out.attrs.get(regular.ATTR, {}))
+        out.attrs = {}
         logger.debug(
             "detected %s over %d points: %d flagged", key, len(out), int(out.is_anomaly.sum())
         )
@@ -204,6 +293,7 @@ def detect(
         )
         for col in reversed(keys):
             empty.insert(0, col, pd.Series([], dtype=data[col].dtype))
+        empty.attrs[regular.ATTR] = {**regular.merge_records([], []), "duplicates": duplicates}
         return empty
     body = pd.concat(parts, ignore_index=True)
     sizes = np.array([len(p) for p in parts])
@@ -217,4 +307,6 @@ def detect(
     raw = data.attrs.get(prov.ATTR)
     if raw is not None:
         prov.attach(result, prov.Provenance.from_dict(raw))
-    return validate_frame(result)
+    names = ["/".join(str(v) for v in lab) for lab in labels]
+    result.attrs[regular.ATTR] = regular.merge_records(records, names)
+    return _log_record(validate_frame(result))

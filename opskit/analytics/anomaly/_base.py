@@ -6,12 +6,18 @@
   AnomalyFrame``, ``fit_detect(data)``; ``score``/``detect``/``update`` before ``fit``
   raise :class:`~opskit.errors.NotFittedError`.
 * Subclasses implement ``_fit_core(series)`` and ``_score_core(values, times) -> Core``
-  on the NaN-free observations, plus ``_history()`` (how many past observations a score
-  needs).
+  on the finite observations, plus ``_history()`` (how many past observations a score
+  needs). Detectors that read clock time from a regular grid also implement
+  ``_grid_use(times)`` for the ``attrs["regularised"]`` record.
+* Input is time ordered; timestamps may repeat and be irregularly spaced (the policy is in
+  :mod:`~opskit.analytics.anomaly._regular`). A NaN value scores NaN (``<NA>``), a +/-inf
+  value scores 1; neither is passed to ``_score_core``, so neither enters the history.
 * Scoring is causal: the score of a point uses that point and earlier ones only. The
   batch path is vectorised; :meth:`BaseDetector.update` is the online path (one point at
-  a time, e.g. for alerting). It keeps the last ``_history()`` valid observations and
-  scores the newest one from them, giving the same scores as the batch path.
+  a time, e.g. for alerting). It keeps the valid observations the newest score depends
+  on (the last ``_history()``; the seasonal detector counts grid steps, so repeated
+  timestamps do not shorten its memory) and scores the newest one from them, giving the
+  same scores as the batch path.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from scipy import special
 
 from opskit.analytics._params import Parameterised
 from opskit.analytics.anomaly import _frame
+from opskit.analytics.anomaly import _regular as regular
 from opskit.analytics.anomaly._validate import as_series, check_window
 from opskit.errors import NotFittedError
 
@@ -103,6 +110,10 @@ class BaseDetector(Parameterised):
         """Past valid observations one score depends on (finite memory)."""
         raise NotImplementedError
 
+    def _grid_use(self, times: pd.DatetimeIndex) -> regular.GridUse | None:
+        """How a regular grid covered ``times`` (the finite observations); None: no grid."""
+        return None
+
     # -- public API ---------------------------------------------------------------------
     @property
     def is_fitted(self) -> bool:
@@ -128,12 +139,12 @@ class BaseDetector(Parameterised):
         Self
             The fitted detector.
         """
-        return self._fit_series(as_series(data))
+        return self._fit_series(as_series(data, allow_repeated=True))
 
     def _fit_series(self, series: pd.Series) -> Self:
         """:meth:`fit` on a series :func:`as_series` already checked (ensemble members use it)."""
         self._check_params()
-        valid = series[series.notna()]
+        valid = series[np.isfinite(series.to_numpy(dtype=float))]
         self.resolution_ = _resolution(valid.to_numpy())
         self._fit_core(valid)
         self.n_fit_ = len(valid)
@@ -143,9 +154,9 @@ class BaseDetector(Parameterised):
 
     def _parts(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         values = series.to_numpy(dtype=float)
-        valid = ~np.isnan(values)
+        valid = np.isfinite(values)
         n = len(values)
-        score = np.full(n, np.nan)
+        score = np.where(np.isinf(values), 1.0, np.nan)
         expected = np.full(n, np.nan)
         lower = np.full(n, np.nan)
         upper = np.full(n, np.nan)
@@ -163,7 +174,7 @@ class BaseDetector(Parameterised):
         return float(-special.ndtri(p / 2.0))
 
     def score(self, data: pd.Series | pd.DataFrame) -> pd.Series:
-        """Continuous anomaly score in [0, 1] per point (NaN: missing value or warm-up).
+        """Continuous anomaly score in [0, 1] per point (NaN: missing value or warm-up; 1: inf).
 
         Returns
         -------
@@ -171,7 +182,7 @@ class BaseDetector(Parameterised):
             float64 scores on the input's timestamps, named ``score``.
         """
         self._require_fitted()
-        series = as_series(data)
+        series = as_series(data, allow_repeated=True)
         score = self._parts(series)[0]
         return pd.Series(score, index=series.index, name="score")
 
@@ -181,15 +192,22 @@ class BaseDetector(Parameterised):
         Returns
         -------
         AnomalyFrame
-            Validated by :class:`~opskit.analytics.anomaly.AnomalyFrameSchema`.
+            Validated by :class:`~opskit.analytics.anomaly.AnomalyFrameSchema`, one row per
+            input row in input order; ``attrs["regularised"]`` records repeated timestamps,
+            NaN/inf values and the grid used (see :mod:`~opskit.analytics.anomaly._regular`).
         """
         return self._detect(data, validate=True)
 
     def _detect(self, data: pd.Series | pd.DataFrame, *, validate: bool) -> pd.DataFrame:
         self._require_fitted()
-        series = as_series(data)
+        series = as_series(data, allow_repeated=True)
         score, expected, lower, upper = self._parts(series)
-        return _frame.build_frame(
+        values = series.to_numpy(dtype=float)
+        times = pd.DatetimeIndex(series.index)
+        grid = self._grid_use(times[np.isfinite(values)])
+        entry = regular.record(times, values, grid)
+        logger.debug("%s scored %d rows: %s", self.name, len(series), entry)
+        frame = _frame.build_frame(
             series,
             score=score,
             expected=expected,
@@ -197,8 +215,10 @@ class BaseDetector(Parameterised):
             upper=upper,
             threshold=float(getattr(self, "threshold", _frame.DEFAULT_THRESHOLD)),
             detector=self.name,
-            validate=validate,
+            validate=False,
         )
+        frame.attrs[regular.ATTR] = entry
+        return _frame.validate_frame(frame) if validate else frame
 
     def fit_detect(self, data: pd.Series | pd.DataFrame) -> pd.DataFrame:
         """``fit(data)`` then ``detect(data)``."""
@@ -207,9 +227,14 @@ class BaseDetector(Parameterised):
     # -- online path --------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the online buffer (the fitted state is kept)."""
-        self._buf_values: deque[float] = deque(maxlen=self._history() + 1)
-        self._buf_times: deque[pd.Timestamp] = deque(maxlen=self._history() + 1)
+        self._buf_values: deque[float] = deque()
+        self._buf_times: deque[pd.Timestamp] = deque()
         self._last_time: pd.Timestamp | None = None
+
+    def _oldest_needed(self, ns: np.ndarray, end: int) -> int:
+        """Position in ``ns`` (timestamps of buffered observations, ns) of the oldest one
+        the score of observation ``end`` depends on (default: ``_history()`` back)."""
+        return max(0, end - self._history())
 
     def update(self, timestamp: Any, value: float) -> float:
         """Score one new point from the past only (the alerting path).
@@ -217,9 +242,10 @@ class BaseDetector(Parameterised):
         Parameters
         ----------
         timestamp
-            Anything ``pd.Timestamp`` accepts; must be later than the previous one.
+            Anything ``pd.Timestamp`` accepts; must not be earlier than the previous one.
         value
-            The observation; NaN gives a NaN score and is not remembered.
+            The observation; NaN gives a NaN score, +/-inf a score of 1, and neither is
+            remembered.
 
         Returns
         -------
@@ -229,21 +255,27 @@ class BaseDetector(Parameterised):
         """
         self._require_fitted()
         ts = pd.Timestamp(timestamp)
-        if self._last_time is not None and ts <= self._last_time:
+        if self._last_time is not None and ts < self._last_time:
             raise ValueError(
-                f"update() needs increasing timestamps; {ts} is not after {self._last_time}"
+                f"update() needs timestamps in increasing order (repeats allowed); {ts} is "
+                f"before {self._last_time}"
             )
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
             raise ValueError(f"value must be numeric, got {type(value).__name__} {value!r}")
         self._last_time = ts
         if np.isnan(value):
             return float("nan")
+        if np.isinf(value):
+            return 1.0
         self._buf_values.append(float(value))
         self._buf_times.append(ts)
-        core = self._score_core(
-            np.fromiter(self._buf_values, dtype=float, count=len(self._buf_values)),
-            pd.DatetimeIndex(list(self._buf_times)),
-        )
+        values = np.fromiter(self._buf_values, dtype=float, count=len(self._buf_values))
+        times = pd.DatetimeIndex(list(self._buf_times))
+        cut = self._oldest_needed(np.asarray(times.as_unit("ns").asi8), len(values) - 1)
+        for _ in range(cut):
+            self._buf_values.popleft()
+            self._buf_times.popleft()
+        core = self._score_core(values[cut:], times[cut:])
         return float(_frame.score_from_logp(core.logp[-1:])[0])
 
 

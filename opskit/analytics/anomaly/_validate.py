@@ -1,20 +1,23 @@
 """The one place detector input is checked and normalised.
 
 :func:`as_series` accepts a numeric ``pd.Series`` on a ``DatetimeIndex`` or a frame with
-``timestamp`` and ``value`` columns and returns a float64 Series on a sorted, unique
+``timestamp`` and ``value`` columns and returns a float64 Series on a sorted
 DatetimeIndex. It **raises** (``TypeError``/``ValueError``) on:
 
 * anything that is not a Series/DataFrame, a Series without a DatetimeIndex, a frame
   without ``timestamp``/``value`` columns;
 * non-numeric values (strings, objects, booleans) - they are never silently coerced;
-* missing (NaT), unsorted or duplicate timestamps (the message names the first culprit).
+* missing (NaT) or unsorted timestamps (the message names the first culprit);
+* repeated timestamps, unless the caller allows them (``allow_repeated=True``, as every
+  detector does: repeated rows are kept, in input order, and each is scored).
 
 It **fixes** nothing else: NaN values stay NaN (they are scored NaN / ``<NA>``), nullable
 integer/float dtypes become float64 with NaN for ``<NA>``.
 
-Gaps (missing timestamps) are allowed. Rolling windows count *valid observations*, not
-clock time, so the points on either side of a gap are neighbours; only the seasonal
-detector uses clock time (it maps timestamps onto its fitted sampling step).
+Gaps (missing timestamps) and irregular spacing are allowed. Rolling windows count
+*valid observations*, not clock time, so the points on either side of a gap are
+neighbours; only the seasonal detector uses clock time (it reads its baseline from a
+regular grid at the fitted sampling step, see :mod:`~opskit.analytics.anomaly.seasonal`).
 """
 
 from __future__ import annotations
@@ -51,21 +54,23 @@ def _numeric(values: pd.Series) -> pd.Series:
     return values.astype("float64")
 
 
-def _check_index(index: pd.DatetimeIndex) -> None:
+def _check_index(index: pd.DatetimeIndex, *, allow_repeated: bool) -> None:
     if index.hasnans:
         raise ValueError("timestamps must not be missing (NaT found)")
-    if not index.is_unique:
+    if not allow_repeated and not index.is_unique:
         dup = index[index.duplicated()][0]
         raise ValueError(f"timestamps must be unique; {dup} appears more than once")
     if not index.is_monotonic_increasing:
         pos = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
         raise ValueError(
             f"timestamps must be sorted ascending; {index[pos]} (row {pos}) comes after "
-            f"{index[pos - 1]}. Sort with .sort_index() / .sort_values('timestamp') first."
+            f"{index[pos - 1]}. Sort with .sort_index() / .sort_values('timestamp') first "
+            "(a stable sort keeps repeated timestamps in their order), or localise local "
+            "wall-clock times, e.g. .tz_localize(tz, ambiguous='infer')."
         )
 
 
-def as_series(data: pd.Series | pd.DataFrame) -> pd.Series:
+def as_series(data: pd.Series | pd.DataFrame, *, allow_repeated: bool = False) -> pd.Series:
     """Validate detector input and return a float64 Series on a DatetimeIndex.
 
     Parameters
@@ -73,19 +78,33 @@ def as_series(data: pd.Series | pd.DataFrame) -> pd.Series:
     data
         A numeric Series indexed by timestamps, or a frame with ``timestamp`` and
         ``value`` columns.
+    allow_repeated
+        Accept rows that repeat the previous row's timestamp (they are kept, in order).
 
     Returns
     -------
     pd.Series
-        float64 values named ``value`` on a sorted, unique ``DatetimeIndex`` named
-        ``timestamp``; ``attrs`` (provenance) are carried over.
+        float64 values named ``value`` on a sorted (unique unless ``allow_repeated``)
+        ``DatetimeIndex`` named ``timestamp``; ``attrs`` (provenance) are carried over.
 
     Raises
     ------
     TypeError
         If ``data`` is not a Series/DataFrame or a Series lacks a DatetimeIndex.
     ValueError
-        On non-numeric values, missing columns, NaT, unsorted or duplicate timestamps.
+        On non-numeric values, missing columns, NaT, unsorted or (unless allowed)
+        repeated timestamps.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DatetimeIndex(["2024-10-27 01:30", "2024-10-27 01:30", "2024-10-27 02:00"])
+    >>> as_series(pd.Series([1, 2, 3], index=t), allow_repeated=True).tolist()
+    [1.0, 2.0, 3.0]
+    >>> as_series(pd.Series([1, 2, 3], index=t))
+    Traceback (most recent call last):
+    ...
+    ValueError: timestamps must be unique; 2024-10-27 01:30:00 appears more than once
     """
     if isinstance(data, pd.DataFrame):
         missing = [c for c in (TIME, VALUE) if c not in data.columns]
@@ -112,7 +131,7 @@ def as_series(data: pd.Series | pd.DataFrame) -> pd.Series:
         raise TypeError(
             f"detector input must be a pandas Series or DataFrame, got {type(data).__name__}"
         )
-    _check_index(index)
+    _check_index(index, allow_repeated=allow_repeated)
     out = _numeric(series)
     out = pd.Series(out.to_numpy(dtype=float, na_value=np.nan), index=index.rename(TIME))
     out.name = VALUE

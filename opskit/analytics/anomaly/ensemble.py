@@ -11,6 +11,7 @@ import pandas as pd
 from opskit.analytics.anomaly import _rolling as roll
 from opskit.analytics.anomaly._base import BaseDetector, Core
 from opskit.analytics.anomaly._frame import DEFAULT_THRESHOLD
+from opskit.analytics.anomaly._regular import GridUse
 from opskit.analytics.anomaly._validate import check_window
 from opskit.analytics.anomaly.change import LevelShiftDetector, VarianceChangeDetector
 from opskit.analytics.anomaly.seasonal import SeasonalDetector
@@ -168,6 +169,19 @@ class EnsembleDetector(BaseDetector):
         )
         for det in self.components_:
             det._fit_series(series)
+
+    def _grid_use(self, times: pd.DatetimeIndex) -> GridUse | None:
+        """The grid of the first component that reads one (the seasonal detector)."""
+        for det in self.components_:
+            grid = det._grid_use(times)
+            if grid is not None:
+                return grid
+        return None
+
+    def _oldest_needed(self, ns: np.ndarray, end: int) -> int:
+        # the calibration and refractory look-back, then each component's own
+        anchor = max(0, end - int(self.history) - int(self.refractory))
+        return min(det._oldest_needed(ns, anchor) for det in self.components_)
 
     def _history(self) -> int:
         comp = max(det._history() for det in self.components_)

@@ -1,4 +1,14 @@
-"""Seasonal-decomposition residuals: the value against the same phase of past cycles."""
+"""Seasonal-decomposition residuals: the value against the same phase of past cycles.
+
+The seasonal baseline is read from a regular grid at the series' sampling step
+(:func:`~opskit.analytics.anomaly._grid.sampling_step`), whatever the spacing of the rows: each row is placed on its
+nearest grid step and rows sharing a step (repeated or jittered timestamps) are averaged.
+A row's baseline comes from the observed steps at its phase in past cycles; only when all
+of those are empty is a short run of empty steps (at most :data:`FILL_FRACTION` of the
+period) filled by linear interpolation between the steps around it - from rows earlier
+than the one being scored, so scoring stays causal. Each row is then scored against that
+baseline with its own value: one score per input row.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +20,12 @@ import pandas as pd
 from opskit.analytics.anomaly import _rolling as roll
 from opskit.analytics.anomaly._base import BaseDetector, Core, check_common, log_p_two_sided
 from opskit.analytics.anomaly._frame import DEFAULT_THRESHOLD
+from opskit.analytics.anomaly._grid import cells, grid_origin, nanoseconds, sampling_step
+from opskit.analytics.anomaly._regular import GridUse
 from opskit.analytics.anomaly._validate import check_window
 from opskit.analytics.anomaly.statistical import _z
 
-__all__ = ["SeasonalDetector", "detect_period", "sampling_step"]
+__all__ = ["FILL_FRACTION", "SeasonalDetector", "detect_period", "grid_origin", "sampling_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +36,9 @@ CANDIDATES = {"daily": _DAY_NS, "weekly": 7 * _DAY_NS}
 MIN_ACF = 0.3
 #: How much more autocorrelation a longer cycle needs than an accepted shorter one.
 MARGIN = 0.1
-
-
-def _ns(times: pd.DatetimeIndex) -> np.ndarray:
-    return np.asarray(times.as_unit("ns").asi8, dtype=np.int64)
-
-
-def sampling_step(times: pd.DatetimeIndex) -> int:
-    """Median spacing between timestamps, in nanoseconds (0 for fewer than 2 points)."""
-    if len(times) < 2:
-        return 0
-    return int(np.median(np.diff(_ns(times))))
+#: Longest run of empty grid steps the baseline interpolates, as a fraction of the period
+#: (one hour of a daily cycle); longer gaps stay gaps.
+FILL_FRACTION = 1 / 24
 
 
 def _acf(values: np.ndarray, pos: np.ndarray, lag: int) -> float:
@@ -51,18 +55,20 @@ def _acf(values: np.ndarray, pos: np.ndarray, lag: int) -> float:
     return float(np.dot(x[ok], x[j[ok]]) / ok.sum() / den)
 
 
-def detect_period(series: pd.Series, step_ns: int) -> int | None:
+def detect_period(series: pd.Series, step_ns: int, origin_ns: int | None = None) -> int | None:
     """The daily or weekly cycle (in steps) with the strongest autocorrelation, or None.
 
     A cycle is a candidate when the series spans at least two of it; it is accepted when
     its autocorrelation is at least ``MIN_ACF`` (and, for weekly, ``MARGIN`` more
-    than the daily one's).
+    than the daily one's). Rows sharing a grid step (``origin_ns`` + k ``step_ns``,
+    default origin: the first timestamp) are averaged first.
     """
     if step_ns <= 0 or len(series) < 3:
         return None
-    values = series.to_numpy(dtype=float)
-    pos = np.rint((_ns(pd.DatetimeIndex(series.index)) - _ns(series.index[:1])[0]) / step_ns)
-    pos = pos.astype(np.int64)
+    index = pd.DatetimeIndex(series.index)
+    origin = int(nanoseconds(index[:1])[0]) if origin_ns is None else origin_ns
+    raw = np.rint((nanoseconds(index) - origin) / step_ns).astype(np.int64)
+    pos, values, _ = cells(series.to_numpy(dtype=float), raw - raw[0])
     best, best_acf = None, MIN_ACF
     for name, span in CANDIDATES.items():
         lag = round(span / step_ns)
@@ -84,11 +90,13 @@ class SeasonalDetector(BaseDetector):
     cycle itself is larger than the anomaly.
 
     The seasonal baseline of a point is the median of the values at the same phase in the
-    previous ``seasons`` cycles (found by timestamp, so gaps are skipped). The residual
-    ``value - baseline`` is z-scored against the mean and standard deviation of the
-    previous ``window`` residuals. Until one full past cycle exists the score is NaN.
-    With no cycle (``period=None`` or none detected) the baseline is 0 and this is a
-    rolling z-score.
+    previous ``seasons`` cycles, read by timestamp from a regular grid at the fitted
+    sampling step (see the module docstring: rows sharing a step are averaged, empty steps
+    skipped, or interpolated across short runs when a row has no observed one). The
+    residual ``value - baseline`` of each row is z-scored against the mean and standard
+    deviation of the previous ``window`` residuals. Until one full past cycle exists the
+    score is NaN. With no cycle (``period=None`` or none detected) the baseline is 0 and
+    this is a rolling z-score, which needs no grid.
 
     Parameters
     ----------
@@ -109,12 +117,6 @@ class SeasonalDetector(BaseDetector):
     AnomalyFrame
         From :meth:`detect`: expected = seasonal baseline + mean residual, band = expected
         +/- z * residual standard deviation.
-
-    Raises
-    ------
-    ValueError
-        If timestamps are too irregular to map onto the fitted sampling step (two points
-        fall on the same step).
 
     Examples
     --------
@@ -138,6 +140,7 @@ class SeasonalDetector(BaseDetector):
     step_: int
     origin_: int
     period_: int | None
+    fill_: int
 
     def __init__(
         self,
@@ -168,34 +171,89 @@ class SeasonalDetector(BaseDetector):
     def _fit_core(self, series: pd.Series) -> None:
         index = pd.DatetimeIndex(series.index)
         self.step_ = sampling_step(index) or 1
-        self.origin_ = int(_ns(index[:1])[0]) if len(index) else 0
+        self.origin_ = grid_origin(index, self.step_)
         if self.period == "auto":
-            self.period_ = detect_period(series, self.step_)
+            self.period_ = detect_period(series, self.step_, self.origin_)
         elif isinstance(self.period, str):
             self.period_ = max(2, round(pd.Timedelta(self.period).value / self.step_))
         else:
             self.period_ = self.period
+        self.fill_ = max(1, int(int(self.period_ or 0) * FILL_FRACTION))
         logger.debug("seasonal period: %s steps of %d ns", self.period_, self.step_)
 
     def _history(self) -> int:
-        return int(self.seasons) * int(self.period_ or 0) + int(self.window) + 1
+        cycles = int(self.seasons) * int(self.period_ or 0)
+        return cycles + (int(self.fill_) if self.period_ else 0) + int(self.window) + 1
+
+    def _oldest_needed(self, ns: np.ndarray, end: int) -> int:
+        # the previous ``window`` residuals, and the grid steps their baselines read
+        if not self.period_:
+            return super()._oldest_needed(ns, end)
+        pos = np.rint((ns - self.origin_) / self.step_)
+        anchor = max(0, end - int(self.window))
+        cut = pos[anchor] - int(self.seasons) * int(self.period_) - int(self.fill_) - 1
+        return int(np.searchsorted(pos, cut))
+
+    def _positions(self, times: pd.DatetimeIndex) -> np.ndarray:
+        return np.rint((nanoseconds(times) - self.origin_) / self.step_).astype(np.int64)
+
+    def _grid_use(self, times: pd.DatetimeIndex) -> GridUse | None:
+        if not self.period_:
+            return None
+        pos = self._positions(times)
+        if not len(pos):
+            return GridUse(self.step_, 0, 0, 0)
+        steps, _, counts = cells(np.zeros(len(pos)), pos)
+        gaps = np.diff(steps) - 1
+        return GridUse(
+            self.step_,
+            shared_steps=int((counts > 1).sum()),
+            empty_steps=int(gaps.sum()),
+            filled_steps=int(gaps[gaps <= self.fill_].sum()),
+        )
+
+    def _lookup(
+        self, steps: np.ndarray, level: np.ndarray, target: np.ndarray, now: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Grid values at step ``target`` for rows at step ``now``: observed, interpolated.
+
+        ``steps`` are the observed grid steps (ascending) and ``level`` their mean values.
+        The first result is the mean at ``target`` (NaN if that step is empty); the second,
+        for an empty step inside a run of at most ``fill_`` empty steps, the linear
+        interpolation between the steps around the run, if the later one precedes ``now``
+        (NaN otherwise).
+        """
+        j = np.searchsorted(steps, target)
+        right = np.minimum(j, len(steps) - 1)
+        left = np.maximum(j - 1, 0)
+        exact = steps[right] == target
+        span = steps[right] - steps[left]
+        inside_run = (j > 0) & (j < len(steps)) & (span - 1 <= self.fill_)
+        fill = ~exact & inside_run & (steps[right] < now)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = (target - steps[left]) / span
+            between = level[left] + w * (level[right] - level[left])
+        return np.where(exact, level[right], np.nan), np.where(fill, between, np.nan)
 
     def _baseline(self, values: np.ndarray, times: pd.DatetimeIndex) -> np.ndarray:
-        if not self.period_:
+        """Median of the same-phase steps of the previous ``seasons`` cycles, per row.
+
+        Observed steps are used when a row has any; only a row whose same-phase steps are
+        all empty falls back on the interpolated ones (so a missing row never makes a
+        clean series look anomalous, and a short gap never leaves a row unscored).
+        """
+        if not self.period_ or not len(values):
             return np.zeros(len(values))
-        pos = np.rint((_ns(times) - self.origin_) / self.step_).astype(np.int64)
-        if len(pos) > 1 and (np.diff(pos) <= 0).any():
-            k = int(np.flatnonzero(np.diff(pos) <= 0)[0]) + 1
-            raise ValueError(
-                f"timestamps {times[k - 1]} and {times[k]} fall on the same sampling step "
-                f"({pd.Timedelta(self.step_, 'ns')}); resample to a regular grid first"
-            )
+        pos = self._positions(times)
+        steps, level, _ = cells(values, pos)
         lagged = np.full((len(values), self.seasons), np.nan)
+        filled = np.full((len(values), self.seasons), np.nan)
         for k in range(1, self.seasons + 1):
-            target = pos - k * self.period_
-            j = np.minimum(np.searchsorted(pos, target), len(pos) - 1)
-            hit = pos[j] == target
-            lagged[hit, k - 1] = values[j[hit]]
+            lagged[:, k - 1], filled[:, k - 1] = self._lookup(
+                steps, level, pos - k * self.period_, pos
+            )
+        none = np.isnan(lagged).all(axis=1)
+        lagged[none] = filled[none]
         lagged.sort(axis=1)  # NaN sorts last
         count = np.sum(~np.isnan(lagged), axis=1)
         lo = np.take_along_axis(lagged, np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]

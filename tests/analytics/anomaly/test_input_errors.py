@@ -21,15 +21,25 @@ def _index(n: int = 50) -> pd.DatetimeIndex:
         (pd.Series([True] * 50, index=_index()), ValueError, "numeric"),
         (pd.Series(np.ones(50), index=_index()[::-1]), ValueError, "sorted"),
         (
-            pd.Series(np.ones(50), index=_index().insert(10, _index()[10])[:50]),
+            pd.Series(np.ones(55), index=_index().append(_index()[-5:])),
             ValueError,
-            "unique",
+            "sorted",
         ),
+        (pd.Series(np.ones(50), index=_index().insert(10, pd.NaT)[:50]), ValueError, "NaT"),
         (pd.Series(np.ones(50)), TypeError, "DatetimeIndex"),
         (pd.DataFrame({"ts": _index(), "value": 1.0}), ValueError, "timestamp"),
         ([1.0, 2.0], TypeError, "Series or DataFrame"),
     ],
-    ids=["text", "bool", "unsorted", "duplicate", "no-datetime-index", "missing-column", "list"],
+    ids=[
+        "text",
+        "bool",
+        "unsorted",
+        "goes-back-in-time",
+        "nat",
+        "no-datetime-index",
+        "missing-column",
+        "list",
+    ],
 )
 def test_invalid_input_raises_clear_error(data, error, match):
     with pytest.raises(error, match=match):

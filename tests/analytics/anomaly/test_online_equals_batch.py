@@ -58,6 +58,26 @@ def test_update_point_by_point_equals_batch_score(det):
     np.testing.assert_allclose(online, batch, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
+def _messy_series() -> pd.Series:
+    """``_series`` with single rows missing, six hours written twice and jittered stamps."""
+    s = _series()
+    rng = np.random.default_rng(5)
+    s = s.drop(s.index[rng.choice(len(s), 20, replace=False)])
+    jitter = pd.to_timedelta(rng.integers(-600, 600, len(s)), unit="s")
+    s = pd.Series(s.to_numpy(), index=s.index + jitter)
+    return pd.concat([s, s.iloc[150:156] + 0.5]).sort_index(kind="stable")
+
+
+@pytest.mark.parametrize("det", DETECTORS, ids=[d.name for d in DETECTORS])
+def test_update_equals_batch_on_repeated_and_irregular_timestamps(det):
+    s = _messy_series()
+    assert s.index.has_duplicates
+    det.fit(s.iloc[:80])
+    batch = det.score(s).to_numpy()
+    online = np.array([det.update(t, v) for t, v in s.items()])
+    np.testing.assert_allclose(online, batch, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
 @pytest.mark.parametrize("det", DETECTORS[:2], ids=[d.name for d in DETECTORS[:2]])
 def test_score_of_a_point_does_not_depend_on_the_future(det):
     s = _series()
