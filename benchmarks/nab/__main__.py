@@ -2,6 +2,10 @@
 
 Prints markdown: the S(t) reproduction check, the results table (all detectors scored by
 the same scorer and threshold optimiser on the same files) and the speed section.
+
+``python -m benchmarks.nab --irregular`` instead scores opskit's detectors on each file as
+it is and with a repeated hour and missing rows (:mod:`benchmarks.nab.irregular`), and
+prints both scores side by side.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import argparse
 import sys
 import time
 
-from benchmarks.nab import corpus, speed
+from benchmarks.nab import corpus, irregular, speed
 from benchmarks.nab.metrics import Row, evaluate
 from benchmarks.nab.runner import run_detector
 from benchmarks.nab.scorer import PROFILES, row_scores, sweep_file
@@ -55,10 +59,36 @@ def _table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def _irregular(files: list[corpus.DataFile], args: argparse.Namespace, start: float) -> int:
+    rows = irregular.compare(
+        files, drop=args.drop, jitter=args.jitter, repeat=args.repeat, seed=args.seed
+    )
+    print(
+        f"## Regular vs irregular input (repeat={args.repeat}, drop={args.drop:.0%}, "
+        f"jitter=+/-{args.jitter:g} s, seed={args.seed})\n"
+    )
+    print("\n".join(irregular.table(rows)))
+    print(
+        "\nNormalised NAB scores, thresholds optimised per run; paired: the regular run's "
+        "detections scored on the irregular files' rows. "
+        f"Whole run {time.perf_counter() - start:.1f} s.\n"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nab", description=__doc__)
     parser.add_argument("--no-speed", action="store_true", help="skip the 1M-point speed test")
     parser.add_argument("--speed-points", type=int, default=1_000_000)
+    parser.add_argument(
+        "--irregular",
+        action="store_true",
+        help="compare opskit's detectors on regular and irregular versions of the files",
+    )
+    parser.add_argument("--drop", type=float, default=irregular.DROP, help="share of rows removed")
+    parser.add_argument("--jitter", type=float, default=0.0, help="timestamp jitter, +/- seconds")
+    parser.add_argument("--repeat", choices=irregular.REPEATS, default="copy")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     root = corpus.nab_root()
@@ -71,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     n_points = sum(len(f.values) for f in files)
     n_windows = sum(len(f.windows) for f in files)
     print(f"# NAB on {len(files)} files, {n_points:,} points, {n_windows} windows\n")
+    if args.irregular:
+        return _irregular(files, args, start)
 
     print("## Scorer check: per-row S(t) at NAB's thresholds vs NAB's saved S(t)\n")
     print("\n".join(_reproduction(files, sweeps)) + "\n")

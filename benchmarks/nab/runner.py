@@ -3,8 +3,10 @@
 One parameter set for all files; each detector is fitted on the file's probationary
 prefix only (the rows NAB lets a detector learn from, ignored by the scorer) and then
 scores every point causally (from that point and earlier ones). Four files repeat one
-timestamp (daylight-saving artefacts); the k-th repeat of a stamp is moved k s later so the
-detector's input validation accepts it (values and order unchanged).
+timestamp (daylight-saving artefacts). The detectors accept repeated timestamps, but the
+regular run moves the k-th repeat of a stamp k s later (values and order unchanged), as it
+always has, so its numbers stay comparable with earlier runs; ``unique=False`` passes the
+timestamps as they are (the ``--irregular`` run).
 """
 
 from __future__ import annotations
@@ -42,13 +44,17 @@ def unique_series(data: DataFile) -> pd.Series:
 
 
 def run_detector(
-    name: str, factory: Callable[[], BaseDetector], files: Sequence[DataFile]
+    name: str,
+    factory: Callable[[], BaseDetector],
+    files: Sequence[DataFile],
+    *,
+    unique: bool = True,
 ) -> RunResult:
     """Fit on each file's probationary prefix, score the whole file; NaN scores become 0."""
     start = time.perf_counter()
     out = []
     for data in files:
-        series = unique_series(data)
+        series = unique_series(data) if unique else data.series()
         det = factory().fit(series.iloc[: probationary_length(len(series))])
         out.append(np.nan_to_num(det.score(series).to_numpy(), nan=0.0))
     return RunResult(name, out, time.perf_counter() - start)

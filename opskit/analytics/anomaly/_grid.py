@@ -30,7 +30,7 @@ def _base_gap(gaps: np.ndarray) -> float:
     step = float(np.quantile(gaps, 0.25))
     for _ in range(5):
         near = gaps[(gaps > 0.5 * step) & (gaps < 1.5 * step)]
-        if not len(near):
+        if not len(near) or float(np.median(near)) == step:
             break
         step = float(np.median(near))
     return step
@@ -113,11 +113,17 @@ def grid_origin(times: pd.DatetimeIndex, step_ns: int) -> int:
     ns = nanoseconds(times)
     if not len(ns) or step_ns <= 0:
         return 0
-    return int(ns[0] + round(_phase((ns - ns[0]) % step_ns, step_ns)))
+    offsets = (ns - ns[0]) % step_ns
+    if not offsets.any():  # on the grid already
+        return int(ns[0])
+    return int(ns[0] + round(_phase(offsets, step_ns)))
 
 
 def cells(values: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grid steps holding observations (ascending), their mean values and row counts."""
-    start = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+    new = np.r_[True, pos[1:] != pos[:-1]]
+    if new.all():  # one row per step
+        return pos, values, np.ones(len(pos), dtype=np.int64)
+    start = np.flatnonzero(new)
     counts = np.diff(np.r_[start, len(pos)])
     return pos[start], np.add.reduceat(values, start) / counts, counts

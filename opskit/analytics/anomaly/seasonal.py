@@ -212,48 +212,50 @@ class SeasonalDetector(BaseDetector):
             filled_steps=int(gaps[gaps <= self.fill_].sum()),
         )
 
-    def _lookup(
+    def _interpolated(
         self, steps: np.ndarray, level: np.ndarray, target: np.ndarray, now: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Grid values at step ``target`` for rows at step ``now``: observed, interpolated.
+    ) -> np.ndarray:
+        """Grid values at the empty steps ``target`` for rows at steps ``now``.
 
         ``steps`` are the observed grid steps (ascending) and ``level`` their mean values.
-        The first result is the mean at ``target`` (NaN if that step is empty); the second,
-        for an empty step inside a run of at most ``fill_`` empty steps, the linear
+        An empty step inside a run of at most ``fill_`` empty steps gets the linear
         interpolation between the steps around the run, if the later one precedes ``now``
-        (NaN otherwise).
+        (so only earlier rows are used); any other step gets NaN.
         """
         j = np.searchsorted(steps, target)
         right = np.minimum(j, len(steps) - 1)
         left = np.maximum(j - 1, 0)
-        exact = steps[right] == target
         span = steps[right] - steps[left]
-        inside_run = (j > 0) & (j < len(steps)) & (span - 1 <= self.fill_)
-        fill = ~exact & inside_run & (steps[right] < now)
+        ok = (j > 0) & (j < len(steps)) & (span - 1 <= self.fill_) & (steps[right] < now)
+        ok &= steps[right] != target
         with np.errstate(invalid="ignore", divide="ignore"):
             w = (target - steps[left]) / span
             between = level[left] + w * (level[right] - level[left])
-        return np.where(exact, level[right], np.nan), np.where(fill, between, np.nan)
+        return np.where(ok, between, np.nan)
 
     def _baseline(self, values: np.ndarray, times: pd.DatetimeIndex) -> np.ndarray:
         """Median of the same-phase steps of the previous ``seasons`` cycles, per row.
 
         Observed steps are used when a row has any; only a row whose same-phase steps are
-        all empty falls back on the interpolated ones (so a missing row never makes a
-        clean series look anomalous, and a short gap never leaves a row unscored).
+        all empty falls back on interpolated ones (so a missing row never makes a clean
+        series look anomalous, and a short gap never leaves a row unscored).
         """
         if not self.period_ or not len(values):
             return np.zeros(len(values))
         pos = self._positions(times)
         steps, level, _ = cells(values, pos)
         lagged = np.full((len(values), self.seasons), np.nan)
-        filled = np.full((len(values), self.seasons), np.nan)
         for k in range(1, self.seasons + 1):
-            lagged[:, k - 1], filled[:, k - 1] = self._lookup(
-                steps, level, pos - k * self.period_, pos
-            )
-        none = np.isnan(lagged).all(axis=1)
-        lagged[none] = filled[none]
+            target = pos - k * self.period_
+            j = np.minimum(np.searchsorted(steps, target), len(steps) - 1)
+            hit = steps[j] == target
+            lagged[hit, k - 1] = level[j[hit]]
+        none = np.flatnonzero(np.isnan(lagged).all(axis=1))
+        if len(none):
+            for k in range(1, self.seasons + 1):
+                lagged[none, k - 1] = self._interpolated(
+                    steps, level, pos[none] - k * self.period_, pos[none]
+                )
         lagged.sort(axis=1)  # NaN sorts last
         count = np.sum(~np.isnan(lagged), axis=1)
         lo = np.take_along_axis(lagged, np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]
