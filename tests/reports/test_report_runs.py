@@ -103,7 +103,7 @@ def test_cli_exit_codes_distinguish_cell_failures_from_bad_parameters(report_hom
     assert ok.returncode == 0, ok.stderr
     assert (report_home / "reports" / "index.html").exists()
     bad = _cli(["report", "run", "weekly", "-p", "days=lots"], report_home)
-    assert bad.returncode == 2 and "expects int" in bad.stderr
+    assert bad.returncode == 2 and "expected a number" in bad.stderr
     failed = _cli(["report", "run", "broken"], report_home)
     assert failed.returncode == 1 and "planted failure" in failed.stderr
     listing = _cli(["report", "list"], report_home)
