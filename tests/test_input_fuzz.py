@@ -1,4 +1,5 @@
-"""Fuzz every input path: only opskit's own errors come out, and no NaN or infinity gets in."""
+"""Fuzz every input path (filters, parameters, the CLI, ``detect``): only opskit's own errors
+come out, and no NaN or infinity gets in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given
@@ -17,6 +19,8 @@ from typer.testing import CliRunner
 
 from opskit.analyses import ANALYSES
 from opskit.analyses._common import check_arguments
+from opskit.analytics.anomaly import DETECTORS, detect
+from opskit.analytics.anomaly._regular import DUPLICATE_POLICIES
 from opskit.catalog import load
 from opskit.cli import app
 from opskit.config import Settings
@@ -201,3 +205,31 @@ def test_the_fuzz_covers_dates_the_way_people_write_them() -> None:
         with pytest.raises(OpsKitError, match="ISO 8601"):
             inputs.timestamp(raw, where="start")
     assert inputs.timestamp(dt.datetime(2026, 10, 1, 12), where="start").hour == 12
+
+
+reading = st.floats(allow_nan=True, allow_infinity=True, min_value=None, max_value=None)
+steps = st.lists(st.sampled_from([0, 1, 1, 1, 2, 3, 7]), min_size=0, max_size=150)
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["auto", *sorted(DETECTORS)]),
+    duplicates=st.sampled_from(DUPLICATE_POLICIES),
+    gaps=steps,
+    data=st.data(),
+)
+def test_detect_scores_every_row_of_any_numeric_series_or_raises_an_opskit_error(
+    method: str, duplicates: str, gaps: list[int], data: st.DataObject
+) -> None:
+    # repeated (step 0) and irregular (steps 2, 3, 7) timestamps, NaN, inf and huge readings
+    at = pd.Timestamp("2026-10-01T00:00Z") + pd.to_timedelta(pd.Series(gaps).cumsum() * 5, "min")
+    values = data.draw(st.lists(reading, min_size=len(gaps), max_size=len(gaps)))
+    series = pd.Series(values, index=pd.DatetimeIndex(at), dtype="float64")
+    try:
+        out = detect(series, method=method, duplicates=duplicates)
+    except OpsKitError:
+        return
+    assert len(out) == len(series)
+    scores = out["score"].to_numpy(dtype=float)
+    assert not np.isinf(scores).any()
+    assert ((scores[~np.isnan(scores)] >= 0) & (scores[~np.isnan(scores)] <= 1)).all()

@@ -2,7 +2,8 @@
 
 :func:`as_series` accepts a numeric ``pd.Series`` on a ``DatetimeIndex`` or a frame with
 ``timestamp`` and ``value`` columns and returns a float64 Series on a sorted
-DatetimeIndex. It **raises** (``TypeError``/``ValueError``) on:
+DatetimeIndex. It **raises** ``TypeError`` (not a Series/frame) or
+:class:`~opskit.errors.ParameterError` (a ``ValueError``: the data is unusable) on:
 
 * anything that is not a Series/DataFrame, a Series without a DatetimeIndex, a frame
   without ``timestamp``/``value`` columns;
@@ -27,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from opskit.errors import ParameterError
+
 __all__ = ["TIME", "VALUE", "as_series", "check_window"]
 
 TIME = "timestamp"
@@ -47,7 +50,7 @@ def _numeric(values: pd.Series) -> pd.Series:
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         sample = values.dropna().head(3).tolist()
-        raise ValueError(
+        raise ParameterError(
             f"detector input must be numeric; got dtype {dtype} (first values {sample!r}). "
             "Convert it with pd.to_numeric first."
         )
@@ -56,18 +59,28 @@ def _numeric(values: pd.Series) -> pd.Series:
 
 def _check_index(index: pd.DatetimeIndex, *, allow_repeated: bool) -> None:
     if index.hasnans:
-        raise ValueError("timestamps must not be missing (NaT found)")
+        raise ParameterError("timestamps must not be missing (NaT found)")
     if not allow_repeated and not index.is_unique:
         dup = index[index.duplicated()][0]
-        raise ValueError(f"timestamps must be unique; {dup} appears more than once")
+        raise ParameterError(f"timestamps must be unique; {dup} appears more than once")
     if not index.is_monotonic_increasing:
         pos = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
-        raise ValueError(
+        raise ParameterError(
             f"timestamps must be sorted ascending; {index[pos]} (row {pos}) comes after "
             f"{index[pos - 1]}. Sort with .sort_index() / .sort_values('timestamp') first "
             "(a stable sort keeps repeated timestamps in their order), or localise local "
             "wall-clock times, e.g. .tz_localize(tz, ambiguous='infer')."
         )
+
+
+def _to_datetime(times: pd.Series) -> pd.DatetimeIndex:
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(times))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ParameterError(
+            f"the timestamp column could not be read as dates ({exc}); convert it with "
+            "pd.to_datetime(..., format=...) first"
+        ) from None
 
 
 def as_series(data: pd.Series | pd.DataFrame, *, allow_repeated: bool = False) -> pd.Series:
@@ -91,9 +104,9 @@ def as_series(data: pd.Series | pd.DataFrame, *, allow_repeated: bool = False) -
     ------
     TypeError
         If ``data`` is not a Series/DataFrame or a Series lacks a DatetimeIndex.
-    ValueError
-        On non-numeric values, missing columns, NaT, unsorted or (unless allowed)
-        repeated timestamps.
+    ParameterError
+        (a ``ValueError``) on non-numeric values, missing columns, unreadable, NaT,
+        unsorted or (unless allowed) repeated timestamps.
 
     Examples
     --------
@@ -104,19 +117,19 @@ def as_series(data: pd.Series | pd.DataFrame, *, allow_repeated: bool = False) -
     >>> as_series(pd.Series([1, 2, 3], index=t))
     Traceback (most recent call last):
     ...
-    ValueError: timestamps must be unique; 2024-10-27 01:30:00 appears more than once
+    opskit.errors.ParameterError: timestamps must be unique; 2024-10-27 01:30:00 appears more than once
     """
     if isinstance(data, pd.DataFrame):
         missing = [c for c in (TIME, VALUE) if c not in data.columns]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"a frame passed to a detector needs columns {TIME!r} and {VALUE!r}; "
                 f"missing {missing}, have {list(data.columns)}"
             )
         times = data[TIME]
         # to_datetime on a column that already holds datetimes costs a Python-level scan.
         is_dt = pd.api.types.is_datetime64_any_dtype(times.dtype)
-        index = pd.DatetimeIndex(times if is_dt else pd.to_datetime(times))
+        index = pd.DatetimeIndex(times if is_dt else _to_datetime(times))
         series = pd.Series(data[VALUE].to_numpy(), index=index)
         series = series.astype(data[VALUE].dtype)
     elif isinstance(data, pd.Series):
