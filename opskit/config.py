@@ -169,12 +169,38 @@ class ConfluenceSettings(_Source):
         return bool(self.base_url and self.api_token.get_secret_value())
 
 
+#: opskit's QoE filters -> the Conviva dimensions that hold them (names vary per account).
+CONVIVA_DIMENSIONS = {"cdn": "cdn", "device": "device-name", "region": "country", "isp": "isp"}
+#: opskit region names -> values of the Conviva region dimension.
+CONVIVA_REGIONS = {
+    "us": "United States", "uk": "United Kingdom", "brazil": "Brazil", "canada": "Canada",
+    "germany": "Germany", "india": "India",
+}  # fmt: skip
+
+
 class ConvivaSettings(_Source):
-    """Conviva Metrics V3 (client id + secret)."""
+    """Conviva Metrics V3 (client id + secret).
+
+    ``dimensions`` names the Conviva dimension behind each QoE filter (``cdn``,
+    ``device``, ``region``, ``isp``) and ``region_values`` the value of the region
+    dimension for each opskit region; a region missing there is sent as given.
+    """
 
     base_url: str = "https://api.conviva.com"
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
+    dimensions: dict[str, str] = Field(default_factory=lambda: dict(CONVIVA_DIMENSIONS))
+    region_values: dict[str, str] = Field(default_factory=lambda: dict(CONVIVA_REGIONS))
+
+    @field_validator("dimensions")
+    @classmethod
+    def _every_filter(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - set(CONVIVA_DIMENSIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown QoE filter(s) {unknown}; valid: {sorted(CONVIVA_DIMENSIONS)}"
+            )
+        return {**CONVIVA_DIMENSIONS, **v}
 
     @property
     def is_configured(self) -> bool:

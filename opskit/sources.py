@@ -147,14 +147,41 @@ def _fetch_issues(
 def _fetch_qoe(
     conn: Any, f: Mapping[str, Any], lo: pd.Timestamp, hi: pd.Timestamp, s: Settings
 ) -> pd.DataFrame:
+    """Conviva QoE for every filter: region and ISP become dimension filters; with both
+    a CDN and a device filter, one of them (the one with a single value) filters and the
+    other splits."""
+    dims, sent = s.conviva.dimensions, {}
     for name in ("region", "isp"):
         if f.get(name):
-            raise _Unsupported(f"the Conviva live path does not support the {name} filter")
-    if f.get("cdn") and f.get("device"):
-        raise _Unsupported("the Conviva live path splits by cdn or by device, not both")
-    by = "cdn" if f.get("cdn") else "device" if f.get("device") else None
+            values = (
+                f[name] if name == "isp" else [s.conviva.region_values.get(r, r) for r in f[name]]
+            )
+            sent[dims[name]] = list(values)
+    cdn, device = f.get("cdn"), f.get("device")
+    by, fill = ("cdn" if cdn else "device" if device else None), None
+    if cdn and device:
+        if len(device) == 1:
+            by, fill = "cdn", ("device", device[0])
+        elif len(cdn) == 1:
+            by, fill = "device", ("cdn", cdn[0])
+        else:
+            raise _Unsupported(
+                "Conviva splits by one dimension: with several CDNs and several devices, "
+                "give one CDN or one device"
+            )
+        sent[dims[fill[0]]] = [fill[1]]
     granularity = _GRANULARITY[f.get("granularity", "hour")]
-    return conn.fetch_qoe(start=lo, end=hi, by=by, granularity=granularity)
+    frame = conn.fetch_qoe(start=lo, end=hi, by=by, granularity=granularity, filters=sent or None)
+    if fill is not None:
+        frame[fill[0]] = fill[1]
+    if sent:
+        said = "; ".join(f"{k} = {', '.join(v)}" for k, v in sent.items())
+        p = prov.of(frame)
+        note = f"filtered by Conviva {said}"
+        prov.attach(
+            frame, dataclasses.replace(p, detail="; ".join(d for d in (note, p.detail) if d))
+        )
+    return frame
 
 
 #: Dataset name -> how to fetch it live (the dataset's ``live_source`` names the system).

@@ -125,7 +125,10 @@ def connector_from_settings(name: str, settings: Any, **overrides: Any) -> BaseC
         kwargs = {**required, "space_key": src.space_key}
     else:
         required = {"client_id": src.client_id, "client_secret": _secret(src.client_secret)}
-        kwargs = {**required, "base_url": src.base_url}
+        kwargs = {
+            **required, "base_url": src.base_url, "cdn_dimension": src.dimensions["cdn"],
+            "device_dimension": src.dimensions["device"],
+        }  # fmt: skip
     missing = [_env(name, k) for k, v in required.items() if v in (None, "")]
     if missing:
         raise ConfigError(f"{name} is not configured: set {', '.join(missing)}")

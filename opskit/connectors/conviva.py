@@ -64,7 +64,7 @@ COLUMNS = [
     "startup_time_ms",
     "system",
 ]
-_FILTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_FILTER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _RESERVED = frozenset(
     {
         "metric",

@@ -132,22 +132,41 @@ def test_apm_health_without_a_service_filter_is_one_faceted_live_query_per_windo
     assert len(queries) == 1 and "FROM Transaction FACET appName" in queries[0]
 
 
+CONVIVA = {"client_id": fakes.CONVIVA_CLIENT_ID, "client_secret": fakes.CONVIVA_CLIENT_SECRET}
+
+
+def test_live_qoe_serves_region_isp_and_cdn_with_device_as_conviva_filters(
+    make_settings: MakeSettings,
+) -> None:
+    fake = fakes.conviva()
+    settings = make_settings(conviva={**CONVIVA, "mode": "live"})
+    with sources.using_connectors(FakeFactory(fake)):
+        everyone = load("streaming_qoe", settings=settings, **WINDOW)
+        brazil = load("streaming_qoe", settings=settings, region="brazil", isp="Comcast", **WINDOW)
+        roku = load("streaming_qoe", settings=settings, cdn=["Akamai", "Fastly"], device="Roku",
+                    **WINDOW)  # fmt: skip
+    sent = [dict(r.params) for r in fake.requests]
+    assert sent[1]["country"] == "Brazil" and sent[1]["isp"] == "Comcast"
+    assert "group-by" not in fake.requests[1].path
+    assert sent[2]["device-name"] == "Roku" and fake.requests[2].path.endswith("/group-by/cdn")
+    assert {prov.of(f).kind for f in (everyone, brazil, roku)} == {"live"}
+    assert "filtered by Conviva country = Brazil; isp = Comcast" in prov.of(brazil).detail
+    assert len(brazil) == len(everyone) and not brazil["plays"].equals(everyone["plays"])
+    assert set(roku["device"]) == {"Roku"} and set(roku["cdn"]) == {"Akamai", "Fastly"}
+
+
 def test_a_request_live_cannot_serve_raises_in_live_mode_and_degrades_in_auto(
     make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     factory = FakeFactory(fakes.conviva())
-    conviva = {"client_id": fakes.CONVIVA_CLIENT_ID, "client_secret": fakes.CONVIVA_CLIENT_SECRET}
-    by_region = {"region": "brazil", **WINDOW}
+    both = {"cdn": ["akamai", "fastly"], "device": ["roku", "web"], **WINDOW}
     with sources.using_connectors(factory):
-        with pytest.raises(DatasetError, match="region"):
-            load(
-                "streaming_qoe",
-                settings=make_settings(conviva={**conviva, "mode": "live"}),
-                **by_region,
-            )
+        with pytest.raises(DatasetError, match="give one CDN or one device"):
+            load("streaming_qoe", settings=make_settings(conviva={**CONVIVA, "mode": "live"}),
+                 **both)  # fmt: skip
         with caplog.at_level(logging.WARNING, "opskit"):
-            frame = load("streaming_qoe", settings=make_settings(conviva=conviva), **by_region)
-    assert prov.of(frame).kind == "demo" and "region filter" in prov.of(frame).detail
+            frame = load("streaming_qoe", settings=make_settings(conviva=CONVIVA), **both)
+    assert prov.of(frame).kind == "demo" and "one CDN or one device" in prov.of(frame).detail
     assert caplog.records and not factory.fake.requests
 
 

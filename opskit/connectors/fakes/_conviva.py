@@ -19,7 +19,9 @@ CONVIVA_CLIENT_SECRET = "fake-client-secret-0000000000"
 DIMENSIONS = {
     "cdn": ("Akamai", "Fastly", "CloudFront"),
     "device-name": ("Android", "iOS", "Roku", "Web"),
+    "device_os": ("Android", "iOS", "tvOS", "Windows"),
     "isp": ("Comcast", "Verizon", "AT&T"),
+    "country": ("United States", "United Kingdom", "Brazil", "Canada", "Germany", "India"),
 }
 _TIME_KEYS = (
     "days",
@@ -133,6 +135,13 @@ class ConvivaFake(FakeService):
         filters = [k for k in params if k not in _RESERVED]
         if "filter_id" in params and filters:
             return _bad(400, "filter_id cannot be combined with dimension filters")
+        unknown = [k for k in filters if k not in DIMENSIONS]
+        if unknown:
+            return _bad(400, f"Unknown dimension {unknown[0]!r}")
+        # a filtered selection measures a different population: seed the numbers with it
+        scope = "|".join(
+            f"{k}={','.join(sorted(params.get_list(k)))}" for k in sorted(set(filters))
+        )
         limit = int(params.get("limit", 50))
         if route == "group" and limit > 500:
             return _bad(400, "limit must be at most 500")
@@ -160,12 +169,12 @@ class ConvivaFake(FakeService):
             }
             if groups:
                 dims = [
-                    {"dimension": {"key": g, "value": g}, "metrics": self._values(t, g)}
+                    {"dimension": {"key": g, "value": g}, "metrics": self._values(t, g + scope)}
                     for g in groups
                 ]
                 series.append({"timestamp": stamp, "dimensional_data": dims})
             else:
-                series.append({"timestamp": stamp, **self._values(t, "all")})
+                series.append({"timestamp": stamp, **self._values(t, "all" + scope)})
             t += step
         return httpx.Response(
             200, json={"time_series": series, "total": self._values(start, "total")}
