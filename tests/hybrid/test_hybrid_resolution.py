@@ -120,12 +120,10 @@ def test_apm_health_without_a_service_filter_is_one_faceted_live_query_per_windo
     make_settings: MakeSettings,
 ) -> None:
     fake = fakes.newrelic()
-    factory = FakeFactory(fake)
     no_service = {k: v for k, v in APM.items() if k != "service"}
-    with sources.using_connectors(factory):
-        frame = load(
-            "apm_health", settings=make_settings(newrelic=newrelic_settings("live")), **no_service
-        )
+    with fakes.serve(fake) as url:
+        nr = newrelic_settings("live", endpoint=f"{url}/graphql")
+        frame = load("apm_health", settings=make_settings(newrelic=nr), **no_service)
     assert prov.of(frame).kind == "live"
     assert set(frame["entity"]) == set(fake.services) and len(fake.services) > 1
     queries = [str(r.body) for r in fake.requests]
