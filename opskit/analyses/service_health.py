@@ -47,6 +47,7 @@ def service_health(
                              settings=settings)  # fmt: skip
     result.notes.insert(0, c.note)
     result.provenance = dataclasses.replace(
-        result.provenance, detail="; ".join(d for d in (c.note, result.provenance.detail) if d)
+        result.provenance,
+        detail="; ".join(d for d in (c.note.rstrip("."), result.provenance.detail) if d),
     )
     return result
