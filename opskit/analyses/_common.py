@@ -178,6 +178,11 @@ class Clock:
             )
         return f"The window ends where the warehouse data ends ({fmt_timestamp(self.end)})."
 
+    @property
+    def clause(self) -> str:
+        """:attr:`note` as a clause of a provenance line (``...; the window ends now ...``)."""
+        return self.note[:1].lower() + self.note[1:].rstrip(".")
+
 
 def clock(settings: Settings | None, *datasets: str, now: datetime | None = None) -> Clock:
     """The clock of an analysis reading ``datasets``: now when any of them is live.

@@ -48,6 +48,6 @@ def service_health(
     result.notes.insert(0, c.note)
     result.provenance = dataclasses.replace(
         result.provenance,
-        detail="; ".join(d for d in (c.note.rstrip("."), result.provenance.detail) if d),
+        detail="; ".join(d for d in (c.clause, result.provenance.detail) if d),
     )
     return result
