@@ -327,17 +327,26 @@ def report_index() -> None:
     typer.echo(build_index(load_settings().home / "reports"))
 
 
+def _schedule_entries(home: Path, schedule_file: Path | None = None) -> list[Any]:
+    """The jobs of the schedule (matrix jobs expanded), every report and parameter checked."""
+    from opskit.reports import load_schedule, report_names
+    from opskit.reports.runner import NOTEBOOK_DIR
+
+    path = schedule_file or home / "reports" / "schedule.toml"
+    return load_schedule(path, known_reports=report_names(home), notebooks=home / NOTEBOOK_DIR)
+
+
 @schedule_app.command("list")
 @_guard
 def schedule_list() -> None:
     """Show each scheduled report and its next run (UTC)."""
     from opskit.config import load_settings
-    from opskit.reports import load_schedule, next_runs, report_names
+    from opskit.reports import next_runs
     from opskit.reports.scheduler import STATE_DIR
     from opskit.reports.state import SchedulerState
 
     home = load_settings().home
-    entries = load_schedule(home / "reports" / "schedule.toml", known_reports=report_names(home))
+    entries = _schedule_entries(home)
     state = SchedulerState(home / "reports" / STATE_DIR).read()
     for entry, when in next_runs(entries):
         last = state.get(entry.key, {})
@@ -355,10 +364,10 @@ def schedule_crontab() -> None:
     import shutil
 
     from opskit.config import load_settings
-    from opskit.reports import crontab_lines, load_schedule, report_names
+    from opskit.reports import crontab_lines
 
     home = load_settings().home
-    entries = load_schedule(home / "reports" / "schedule.toml", known_reports=report_names(home))
+    entries = _schedule_entries(home)
     exe = shutil.which("opskit") or str(
         __import__("pathlib").Path(sys.executable).parent / "opskit"
     )
@@ -374,11 +383,20 @@ def schedule_run(
     schedule_file: Annotated[
         str | None, typer.Option("--file", help="schedule file (default reports/schedule.toml)")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="due jobs run at once (default 1; 0: one per CPU, at most 4)",
+        ),
+    ] = 1,
 ) -> None:
     """Run due reports: retries, catch-up once, one run per job at a time.
 
     With --once: exit 0 when nothing failed, 1 when a job failed, 2 on a bad
-    schedule. Without it: keep running until SIGINT/SIGTERM.
+    schedule. Without it: keep running until SIGINT/SIGTERM (running jobs finish).
     """
     import signal
     from pathlib import Path
@@ -402,7 +420,8 @@ def schedule_run(
             err=r.is_failure,
         )
 
-    scheduler = Scheduler(path, home=home, on_result=show)
+    workers = jobs or min(os.cpu_count() or 1, 4)
+    scheduler = Scheduler(path, home=home, on_result=show, jobs=workers)
     scheduler.entries()  # a bad schedule fails here (exit 2), before anything runs
     if once:
         results = scheduler.run_due()
@@ -414,7 +433,10 @@ def schedule_run(
         return
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: scheduler.stop())
-    typer.echo(f"scheduler running ({path}); stop with Ctrl-C or SIGTERM", err=True)
+    typer.echo(
+        f"scheduler running ({path}, {workers} job(s) at once); stop with Ctrl-C or SIGTERM",
+        err=True,
+    )
     scheduler.run_forever()
 
 

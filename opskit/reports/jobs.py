@@ -38,9 +38,18 @@ class RunRequest:
 
     @property
     def run_id(self) -> str:
-        """Run folder name, the same for every attempt: ``sched-HHMM[-<job id>]``."""
-        suffix = f"-{self.entry.job_id}" if self.entry.job_id else ""
-        return f"sched-{self.slot:%H%M}{suffix}"
+        """Run folder name, the same for every attempt and every executor of the slot.
+
+        ``sched-HHMM[-<run label>]`` (:attr:`ScheduleEntry.run_label`: the job id, and
+        the matrix values of a matrix job), under ``reports/<name>/<slot date>/``.
+
+        >>> from datetime import UTC
+        >>> job = ScheduleEntry("executive_summary", "0 6 * * *", matrix={"region": "brazil"})
+        >>> RunRequest(job, datetime(2026, 11, 26, 6, tzinfo=UTC), 1, Path(".")).run_id
+        'sched-0600-region-brazil'
+        """
+        label = self.entry.run_label
+        return f"sched-{self.slot:%H%M}-{label}" if label else f"sched-{self.slot:%H%M}"
 
 
 @dataclass(frozen=True)

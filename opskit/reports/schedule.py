@@ -16,14 +16,30 @@
     publish = true              # publish to Confluence after success (needs allow_writes)
 
 Keys per job: ``name``, ``cron`` (required), ``id`` (default: ``name``; give
-two jobs of the same report distinct ids), ``parameters``, ``retries``,
+two jobs of the same report distinct ids), ``parameters``, ``matrix``, ``retries``,
 ``retry_backoff_s``, ``timeout_s``, ``publish`` and ``publish_title``.
 
+A **matrix** fans one job out into one job per combination of parameter values,
+each with the matrix values merged over ``parameters``::
+
+    [[report]]
+    name = "executive_summary"
+    cron = "0 6 * * *"
+    parameters = { days = 30 }
+    matrix = { region = ["us", "brazil", "india"] }   # 3 jobs; several keys: every combination
+    # or a list of parameter sets:  matrix = [{ region = "us" }, { region = "brazil", days = 7 }]
+
+Each combination is a job of its own, keyed ``executive_summary[region=brazil]``
+(state, lock, ``opskit schedule list``), with its own run folder per slot
+(run id ``sched-0600-region-brazil``) and, when it publishes, its own page
+(``publish_title`` may name matrix values: ``"Summary {region}"``).
+
 ``opskit schedule run`` executes the jobs (see :mod:`opskit.reports.scheduler`),
-``opskit schedule list`` shows the next runs, and ``opskit schedule crontab``
+``opskit schedule list`` shows the next runs, ``opskit schedule crontab``
 prints crontab lines that call ``opskit report run`` (install them with
-``crontab``, or translate them to Airflow/Argo: each entry is one idempotent
-command).
+``crontab``), and ``opskit schedule export --airflow DIR`` writes the same
+commands as an Airflow DAG file (:mod:`opskit.reports.airflow`): each job at a
+slot is one idempotent command.
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ from __future__ import annotations
 import json
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +55,16 @@ from typing import Any
 from croniter import croniter
 
 from opskit.errors import ConfigError
+from opskit.reports import params
+from opskit.reports.matrix import combinations, safe_name, value_text
 
-__all__ = ["ScheduleEntry", "crontab_lines", "load_schedule", "next_runs"]
+__all__ = [
+    "ScheduleEntry",
+    "crontab_lines",
+    "load_schedule",
+    "next_runs",
+    "report_command",
+]
 
 MAX_RETRIES = 10
 MAX_BACKOFF_S = 3600.0
@@ -49,6 +73,7 @@ _KEYS = (
     "name",
     "cron",
     "parameters",
+    "matrix",
     "retries",
     "retry_backoff_s",
     "timeout_s",
@@ -56,11 +81,13 @@ _KEYS = (
     "publish_title",
 )
 _DEFAULT_KEYS = ("retries", "retry_backoff_s", "timeout_s", "publish")
+#: The scheduler's own lock file (``state.lock``) is not a job's.
+_STATE_LOCK = "job file name 'state'"
 
 
 @dataclass(frozen=True)
 class ScheduleEntry:
-    """One scheduled report job.
+    """One scheduled report job (one combination of a job's matrix).
 
     Attributes
     ----------
@@ -69,7 +96,7 @@ class ScheduleEntry:
     cron
         Five-field cron expression, evaluated in UTC.
     parameters
-        Values for the notebook's ``parameters`` cell.
+        Values for the notebook's ``parameters`` cell (matrix values included).
     retries
         Extra attempts after a failed one.
     retry_backoff_s
@@ -83,7 +110,15 @@ class ScheduleEntry:
     publish_title
         Confluence page title (default ``"<name> report"``).
     job_id
-        Key of the job's state and lock (default: ``name``).
+        The job's ``id`` in the schedule file (default: ``name``).
+    matrix
+        The matrix combination this job was expanded from (empty without a matrix).
+
+    Examples
+    --------
+    >>> job = ScheduleEntry("executive_summary", "0 6 * * *", matrix={"region": "brazil"})
+    >>> job.key, job.slug, job.run_label
+    ('executive_summary[region=brazil]', 'executive_summary.region-brazil', 'region-brazil')
     """
 
     name: str
@@ -95,11 +130,44 @@ class ScheduleEntry:
     publish: bool = False
     publish_title: str = ""
     job_id: str = ""
+    matrix: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_key(self) -> str:
+        """The key of the schedule file's job: ``job_id`` or the report name."""
+        return self.job_id or self.name
 
     @property
     def key(self) -> str:
-        """The job's id: ``job_id`` or, by default, the report name."""
-        return self.job_id or self.name
+        """The job's id (state, lock): ``base_key``, then ``[k=v,...]`` for a matrix job."""
+        if not self.matrix:
+            return self.base_key
+        values = ",".join(f"{k}={value_text(v)}" for k, v in self.matrix.items())
+        return f"{self.base_key}[{values}]"
+
+    @property
+    def _matrix_label(self) -> str:
+        return ".".join(
+            f"{safe_name(k)}-{safe_name(value_text(v))}" for k, v in self.matrix.items()
+        )
+
+    @property
+    def slug(self) -> str:
+        """:attr:`key` as a file name and Airflow task id (``executive_summary.region-brazil``)."""
+        base = safe_name(self.base_key)
+        return f"{base}.{self._matrix_label}" if self.matrix else base
+
+    @property
+    def run_label(self) -> str:
+        """What follows ``sched-HHMM-`` in the job's run ids (``""``: nothing).
+
+        ``job_id`` for a job without a matrix; ``[<job_id>-]k-v[.k-v]`` for a matrix job.
+        """
+        if not self.matrix:
+            return self.job_id
+        return "-".join(
+            p for p in (safe_name(self.job_id) if self.job_id else "", self._matrix_label) if p
+        )
 
     def next_run(self, after: datetime) -> datetime:
         """The first scheduled time strictly after ``after``."""
@@ -148,8 +216,49 @@ def _check(path: Path, i: int, name: str, raw: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def load_schedule(path: Path, *, known_reports: list[str] | None = None) -> list[ScheduleEntry]:
-    """Read and check a schedule file.
+def _expand(where: str, base: ScheduleEntry, matrix: Any) -> list[ScheduleEntry]:
+    """One entry per matrix combination, matrix values over ``parameters``; publish titles set."""
+    combos = combinations(where, matrix)
+    if matrix is None:
+        return [base]
+    out = []
+    for combo in combos:
+        entry = replace(base, parameters={**base.parameters, **combo}, matrix=combo)
+        if base.publish:
+            shown = ", ".join(f"{k} {value_text(v)}" for k, v in combo.items())
+            try:
+                title = (
+                    base.publish_title.format_map(combo)
+                    if base.publish_title
+                    else f"{base.name} report ({shown})"
+                )
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigError(
+                    f"{where}: publish_title {base.publish_title!r} names {exc}, which is not a "
+                    f"matrix parameter; it may name {', '.join('{' + k + '}' for k in combo)}"
+                ) from None
+            entry = replace(entry, publish_title=title)
+        out.append(entry)
+    titles = [e.publish_title for e in out if e.publish]
+    if len(set(titles)) < len(titles):
+        raise ConfigError(
+            f"{where}: every matrix job would publish to the same page {titles[0]!r}; "
+            f"name a matrix parameter in it, e.g. {{{next(iter(out[0].matrix))}}}"
+        )
+    return out
+
+
+def _validate(where: str, entry: ScheduleEntry, notebooks: Path) -> None:
+    try:
+        params.validate(notebooks / f"{entry.name}.ipynb", entry.parameters)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {entry.key}: {exc}") from None
+
+
+def load_schedule(
+    path: Path, *, known_reports: list[str] | None = None, notebooks: Path | None = None
+) -> list[ScheduleEntry]:
+    """Read and check a schedule file; expand matrix jobs.
 
     Parameters
     ----------
@@ -157,17 +266,22 @@ def load_schedule(path: Path, *, known_reports: list[str] | None = None) -> list
         The TOML file (``reports/schedule.toml``).
     known_reports
         When given, every job must name one of these reports.
+    notebooks
+        When given (``<home>/notebooks/analyses``), every job's parameters, matrix
+        values included, are checked against its notebook's ``parameters`` cell
+        (:func:`opskit.reports.params.validate`), so nothing runs with a bad one.
 
     Returns
     -------
     list of ScheduleEntry
-        The jobs, in file order.
+        The jobs in file order, a matrix job as one entry per combination.
 
     Raises
     ------
     ConfigError
         On a missing file, bad TOML, a bad cron expression, an unknown report,
-        an unknown key, a value of the wrong type or a duplicate job id.
+        an unknown key, a value of the wrong type, a bad matrix, an unknown or
+        invalid parameter (with ``notebooks``) or a duplicate job id.
     """
     if not path.is_file():
         raise ConfigError(f"no schedule at {path}")
@@ -179,7 +293,7 @@ def load_schedule(path: Path, *, known_reports: list[str] | None = None) -> list
     if not isinstance(defaults, dict) or set(defaults) - set(_DEFAULT_KEYS):
         raise ConfigError(f"{path.name}: [defaults] may set only {', '.join(_DEFAULT_KEYS)}")
     entries: list[ScheduleEntry] = []
-    seen: set[str] = set()
+    taken: set[str] = set()  # job ids, file names and run folders in use
     for i, raw in enumerate(data.get("report", []), 1):
         name, cron = raw.get("name"), raw.get("cron")
         if not name or not cron:
@@ -190,14 +304,30 @@ def load_schedule(path: Path, *, known_reports: list[str] | None = None) -> list
             raise ConfigError(
                 f"{path.name}: entry {i}: no report {name!r}; available: {', '.join(known_reports)}"
             )
-        entry = ScheduleEntry(name, cron, **_check(path, i, name, {**defaults, **raw}))
-        if entry.key in seen:
-            raise ConfigError(
-                f"{path.name}: entry {i}: job id {entry.key!r} is used twice; "
-                "give one of them a distinct 'id'"
-            )
-        seen.add(entry.key)
-        entries.append(entry)
+        where = f"{path.name}: entry {i} ({name})"
+        base = ScheduleEntry(name, cron, **_check(path, i, name, {**defaults, **raw}))
+        jobs = _expand(where, base, raw.get("matrix"))
+        uses = [f"job id {base.base_key!r}"]
+        for e in jobs:
+            run_id = "-".join(p for p in ("sched-<HHMM>", e.run_label) if p)
+            uses += [f"job file name {e.slug!r}", f"run folder {e.name}/<date>/{run_id}"]
+            if e.matrix:
+                uses.append(f"job id {e.key!r}")
+        for use in uses:
+            if use == _STATE_LOCK:
+                raise ConfigError(
+                    f"{path.name}: entry {i}: job file name 'state' is reserved "
+                    "(reports/.scheduler/state.lock); give the job another 'id'"
+                )
+            if use in taken:
+                raise ConfigError(
+                    f"{path.name}: entry {i}: {use} is used twice; give one of them a distinct 'id'"
+                )
+            taken.add(use)
+        if notebooks is not None:
+            for entry in jobs:
+                _validate(where, entry, notebooks)
+        entries.extend(jobs)
     return entries
 
 
@@ -210,9 +340,23 @@ def next_runs(
 
 
 def _cli_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list | tuple | dict):
         return json.dumps(list(value) if isinstance(value, tuple) else value)
     return "none" if value is None else str(value)
+
+
+def report_command(entry: ScheduleEntry, *, opskit: str = "opskit") -> list[str]:
+    """The ``opskit report run`` arguments that run ``entry`` (without run id and date).
+
+    >>> report_command(ScheduleEntry("executive_summary", "0 6 * * *", {"days": 30, "region": "brazil"}))
+    ['opskit', 'report', 'run', 'executive_summary', '-p', 'days=30', '-p', 'region=brazil']
+    """
+    args = [opskit, "report", "run", entry.name]
+    for k, v in entry.parameters.items():
+        args += ["-p", f"{k}={_cli_value(v)}"]
+    return args
 
 
 def crontab_lines(entries: list[ScheduleEntry], *, opskit: str, home: Path) -> list[str]:
@@ -223,10 +367,6 @@ def crontab_lines(entries: list[ScheduleEntry], *, opskit: str, home: Path) -> l
     """
     lines = ["CRON_TZ=UTC"]
     for e in entries:
-        args = [opskit, "report", "run", e.name]
-        for k, v in e.parameters.items():
-            args += ["-p", f"{k}={_cli_value(v)}"]
-        lines.append(
-            f"{e.cron} cd {shlex.quote(str(home))} && {' '.join(shlex.quote(a) for a in args)}"
-        )
+        command = shlex.join(report_command(e, opskit=opskit))
+        lines.append(f"{e.cron} cd {shlex.quote(str(home))} && {command}")
     return lines

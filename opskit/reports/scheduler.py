@@ -38,8 +38,19 @@ Semantics
   (:func:`opskit.reports.publish.publish_run`); a publish failure is logged
   and recorded in ``run.json`` and does not fail the run.
 
-Jobs run one at a time, in schedule order. Time is injectable (``clock``,
-``sleep``) and so is the runner, for tests.
+- **Concurrency.** Up to ``jobs`` due jobs run at once (``opskit schedule run
+  --jobs N``; default one at a time, in schedule order). Each attempt still runs
+  in its own child process; a scheduler thread per running job waits on it,
+  and that job's retries and backoff stay in its thread. The per-job locks and
+  the ``state.json`` update (read-modify-write under ``state.lock``, an
+  ``flock`` that threads and processes alike respect) keep one consistent
+  record per job under any mix of threads and schedulers. Results are
+  reported as jobs end and returned in schedule order; a stop lets running
+  attempts finish and starts no new job.
+- **Matrix jobs** (:mod:`opskit.reports.matrix`) are jobs like any other: one
+  state record, lock and run folder per combination and slot.
+
+Time is injectable (``clock``, ``sleep``) and so is the runner, for tests.
 """
 
 from __future__ import annotations
@@ -50,6 +61,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +74,7 @@ from opskit.reports import layout
 from opskit.reports.index import build_index
 from opskit.reports.jobs import JobRunner, RunOutcome, RunRequest, subprocess_runner
 from opskit.reports.publish import publish_run
-from opskit.reports.runner import report_names
+from opskit.reports.runner import NOTEBOOK_DIR, report_names
 from opskit.reports.schedule import ScheduleEntry, load_schedule
 from opskit.reports.state import JobLock, SchedulerState
 
@@ -139,7 +151,10 @@ class Scheduler:
     check_names
         Reject jobs naming a report notebook that does not exist.
     on_result
-        Called with each :class:`JobResult` as it is known.
+        Called with each :class:`JobResult` as it is known (from the job's thread,
+        one call at a time).
+    jobs
+        How many due jobs run at once (default 1: one after another).
     """
 
     schedule: Path | list[ScheduleEntry]
@@ -151,8 +166,14 @@ class Scheduler:
     confluence_factory: Callable[[], Any] | None = None
     check_names: bool = True
     on_result: Callable[[JobResult], None] | None = None
+    jobs: int = 1
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _entries: list[ScheduleEntry] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
+            raise ValueError(f"jobs must be a positive integer, got {self.jobs!r}")
 
     @property
     def reports(self) -> Path:
@@ -169,7 +190,10 @@ class Scheduler:
         self._stop.set()
 
     def entries(self) -> list[ScheduleEntry]:
-        """The current jobs (the schedule file is re-read each time).
+        """The current jobs, matrix jobs expanded (the schedule file is re-read each time).
+
+        With ``check_names``, every job's report must exist and its parameters
+        pass the notebook's checks.
 
         Raises
         ------
@@ -179,8 +203,9 @@ class Scheduler:
         if not isinstance(self.schedule, Path):
             return list(self.schedule)
         known = report_names(self.home) if self.check_names else None
+        notebooks = self.home / NOTEBOOK_DIR if self.check_names else None
         try:
-            self._entries = load_schedule(self.schedule, known_reports=known)
+            self._entries = load_schedule(self.schedule, known_reports=known, notebooks=notebooks)
         except ConfigError as exc:
             if self._entries is None:
                 raise
@@ -207,12 +232,23 @@ class Scheduler:
         return min(times) if times else None
 
     def run_due(self) -> list[JobResult]:
-        """Run every job that is due now, one after another; rebuild the index."""
-        results = []
-        for entry, slot, missed in self.due():
-            if self._stop.is_set():
-                break
-            results.append(self.run_job(entry, slot, missed=missed))
+        """Run every job that is due now, up to :attr:`jobs` at once; rebuild the index.
+
+        Returns
+        -------
+        list of JobResult
+            One per job started, in schedule order (jobs not started because of
+            :meth:`stop` are left out).
+        """
+        due = self.due()
+        workers = max(1, min(self.jobs, len(due)))
+        if workers == 1:
+            done = [self._run_unless_stopped(*item) for item in due]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="opskit-job") as pool:
+                futures = [pool.submit(self._run_unless_stopped, *item) for item in due]
+                done = [f.result() for f in futures]
+        results = [r for r in done if r is not None]
         if any(r.status in ("succeeded", "failed") for r in results):
             try:
                 build_index(self.reports)
@@ -243,8 +279,16 @@ class Scheduler:
 
     def _emit(self, result: JobResult) -> JobResult:
         if self.on_result is not None:
-            self.on_result(result)
+            with self._lock:
+                self.on_result(result)
         return result
+
+    def _run_unless_stopped(
+        self, entry: ScheduleEntry, slot: datetime, missed: int
+    ) -> JobResult | None:
+        if self._stop.is_set():
+            return None
+        return self.run_job(entry, slot, missed=missed)
 
     def run_job(self, entry: ScheduleEntry, slot: datetime, *, missed: int = 0) -> JobResult:
         """Run ``entry`` for ``slot`` with retries, unless it is running or already done."""
@@ -253,7 +297,7 @@ class Scheduler:
             logger.warning(
                 "%s: %d missed slot(s) before %s are skipped; catching up once", key, missed, slot
             )
-        lock = JobLock(self.reports / STATE_DIR / f"{key}.lock")
+        lock = JobLock(self.reports / STATE_DIR / f"{entry.slug}.lock")
         if not lock.acquire():
             who = ", ".join(f"{k} {v}" for k, v in lock.holder.items() if k.endswith("pid"))
             logger.warning("%s is already running (%s); not starting it twice", key, who or "?")
@@ -336,10 +380,11 @@ class Scheduler:
             return RunOutcome("failed", error=f"{type(exc).__name__}: {exc}")
 
     def _publish(self, entry: ScheduleEntry, folder: Path) -> dict[str, Any]:
-        if self.settings is None:
-            from opskit.config import load_settings
+        with self._lock:
+            if self.settings is None:
+                from opskit.config import load_settings
 
-            self.settings = load_settings()
+                self.settings = load_settings()
         title = entry.publish_title or f"{entry.name} report"
         return publish_run(
             folder, title=title, settings=self.settings, connector_factory=self.confluence_factory

@@ -88,3 +88,54 @@ def test_schedule_run_once_runs_due_jobs_exits_non_zero_on_failure_and_survives_
     (reports / "schedule.toml").write_text('[[report]]\nname = "nope"\ncron = "0 0 1 1 *"\n')
     bad = cli.invoke(app, ["schedule", "run", "--once"])
     assert bad.exit_code == 2 and "no report 'nope'" in bad.stderr
+
+
+FANOUT = """
+[[report]]
+name = "weekly"
+cron = "0 0 1 1 *"
+parameters = { label = "fanned", days = 7 }
+matrix = { days = [3, 5] }
+timeout_s = 240
+
+[[report]]
+name = "broken"
+cron = "0 0 1 1 *"
+timeout_s = 240
+"""
+
+
+def test_schedule_run_jobs_2_runs_matrix_jobs_at_once_each_in_its_own_run_folder(
+    report_home: Path,
+) -> None:
+    reports = report_home / "reports"
+    reports.mkdir()
+    (reports / "schedule.toml").write_text(FANOUT)
+    cli = CliRunner()
+    listing = cli.invoke(app, ["schedule", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert "weekly[days=3]" in listing.stdout and "weekly[days=5]" in listing.stdout
+
+    first = _opskit(["schedule", "run", "--once", "--jobs", "2"], report_home)
+    assert first.returncode == 1, first.stderr  # broken failed; both weekly jobs succeeded
+    year = first.stdout.split("weekly[days=3] @ ")[1][:4]
+    runs = {}
+    for days in (3, 5):
+        assert f"weekly[days={days}] @ {year}-01-01 00:00 UTC: succeeded" in first.stdout
+        folder = reports / "weekly" / f"{year}-01-01" / f"sched-0000-days-{days}"
+        runs[days] = json.loads((folder / "run.json").read_text())
+        assert runs[days]["parameters"] == {"label": "fanned", "days": days}
+        assert runs[days]["schedule"]["job"] == f"weekly[days={days}]"
+    # the two weekly runs overlapped in time: they ran at once, in two kernels
+    assert max(r["started_at"] for r in runs.values()) < min(r["ended_at"] for r in runs.values())
+    state = json.loads((reports / ".scheduler" / "state.json").read_text())["jobs"]
+    assert {k: v["status"] for k, v in state.items()} == {
+        "weekly[days=3]": "succeeded", "weekly[days=5]": "succeeded", "broken": "failed",
+    }  # fmt: skip
+    assert json.loads((reports / "weekly" / "latest.json").read_text())["status"] == "succeeded"
+    assert len(collect_runs(reports)) == 3
+
+    (reports / "schedule.toml").write_text(FANOUT.replace("matrix = { days", "matrix = { dayz"))
+    bad = cli.invoke(app, ["schedule", "run", "--once", "--jobs", "2"])
+    assert bad.exit_code == 2 and "weekly[dayz=3]: weekly has no parameter 'dayz'" in bad.stderr
+    assert len(collect_runs(reports)) == 3  # nothing ran
