@@ -440,6 +440,45 @@ def schedule_run(
     scheduler.run_forever()
 
 
+@schedule_app.command("export")
+@_guard
+def schedule_export(
+    airflow: Annotated[
+        Path, typer.Option("--airflow", help="Airflow DAGs folder to write the DAG file into")
+    ],
+    schedule_file: Annotated[
+        Path | None, typer.Option("--file", help="schedule file (default reports/schedule.toml)")
+    ] = None,
+    prefix: Annotated[str, typer.Option(help="DAG ids are <prefix>_<job id>")] = "opskit",
+    opskit: Annotated[
+        str, typer.Option(help="command the tasks run (default: opskit on the workers' PATH)")
+    ] = "opskit",
+    worker_home: Annotated[
+        str | None,
+        typer.Option(help="OPSKIT_HOME for the tasks (default: the workers' environment)"),
+    ] = None,
+) -> None:
+    """Write the schedule as Airflow DAGs: one per job, one task per matrix combination."""
+    from opskit.config import load_settings
+    from opskit.reports.airflow import write_dag_file
+
+    home = load_settings().home
+    path = schedule_file or home / "reports" / "schedule.toml"
+    entries = _schedule_entries(home, path)
+    out = write_dag_file(
+        entries, airflow, source=str(path), prefix=prefix, opskit=opskit, home=worker_home
+    )
+    dags = len({e.base_key for e in entries})
+    typer.echo(f"{out}: {dags} DAG(s), {len(entries)} task(s)")
+    publishing = [e.key for e in entries if e.publish]
+    if publishing:
+        typer.echo(
+            f"note: {len(publishing)} job(s) publish to Confluence under `opskit schedule run`; "
+            "their Airflow tasks only run the report",
+            err=True,
+        )
+
+
 @app.command("mcp")
 @_guard
 def mcp_serve(
