@@ -31,12 +31,16 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
+#: Read once at start: fixtures such as ``demo_env`` clear every ``OPSKIT_*`` variable.
+_REQUIRED = "1" in (
+    os.environ.get("OPSKIT_REQUIRE_SYSTEM"),
+    os.environ.get("OPSKIT_REQUIRE_BROWSER"),
+)
+
+
 def system_required() -> bool:
     """Whether a missing system package must fail the test instead of skipping it."""
-    return "1" in (
-        os.environ.get("OPSKIT_REQUIRE_SYSTEM"),
-        os.environ.get("OPSKIT_REQUIRE_BROWSER"),
-    )
+    return _REQUIRED
 
 
 def require_system(what: str, package: str, present: bool) -> None:
