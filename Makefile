@@ -37,8 +37,9 @@ PORT ?= 8866
 dashboard: kernel
 	$(BIN)/opskit dashboard --port $(PORT)
 
+# Two workers, each test file on one of them (its fixtures are built once).
 test: kernel
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.demo_build

@@ -256,6 +256,7 @@ ELSEWHERE = {"host": "ops-2", "pid_namespace": 7}
         (ELSEWHERE, 999_999_999, 5, False, "running"),  # its PID means nothing here
         (ELSEWHERE, 999_999_999, 3600, False, "abandoned"),
     ],
+    ids=["alive", "killed", "pid-reused", "error-escaped", "other-host", "other-host-silent"],
 )
 def test_a_run_is_running_while_its_process_lives_and_its_heartbeat_is_fresh(
     machine: dict[str, Any], pid: int, heartbeat_age_s: float, ended: bool, expected: str
