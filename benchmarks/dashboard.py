@@ -32,9 +32,13 @@ from typing import Any
 
 import psutil
 
-from opskit.boards import board_view
 from opskit.config import load_settings
-from opskit.dashboard import DashboardData, Filters, dashboard_urls, precompute, serve
+from opskit.dashboards.data import DashboardData
+from opskit.dashboards.filters import Filters
+from opskit.dashboards.serving.files import dashboard_urls
+from opskit.dashboards.serving.process import serve
+from opskit.dashboards.serving.warm import precompute
+from opskit.dashboards.views import board_view
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -117,7 +117,12 @@ def _code_files() -> list[Path]:
     files += _PACKAGE.glob("analytics/**/*.py")  # dataset builders call into analytics
     files += _PACKAGE.glob("analyses/*.py")  # memoised analysis answers (MCP)
     files += _PACKAGE.glob("present/*.py")  # the text of views and answers
-    files += [_PACKAGE / n for n in ("insights.py", "health.py", "boards.py", "boardcharts.py")]
+    files += [_PACKAGE / n for n in ("insights.py", "health.py")]
+    # what a stored board view holds (widgets and serving only read views)
+    files += [
+        _PACKAGE / "dashboards" / f"{n}.py"
+        for n in ("filters", "store", "data", "builders", "charts")
+    ]
     files += [_PACKAGE / "mcpserver" / "_convert.py"]
     return sorted(p for p in files if p.is_file())
 

@@ -506,7 +506,9 @@ def dashboard(
     ] = True,
 ) -> None:
     """Serve the Voila dashboards on 127.0.0.1 (precomputes what is slow first)."""
-    from opskit.dashboard import dashboard_urls, precompute, serve
+    from opskit.dashboards.serving.files import dashboard_urls
+    from opskit.dashboards.serving.process import serve
+    from opskit.dashboards.serving.warm import precompute
 
     precompute(log=typer.echo)
     proc = serve(port=port, warm_grid=warm)

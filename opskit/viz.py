@@ -8,7 +8,7 @@ Altair's default HTML renderer loads Vega from a CDN, which fails offline.
   ``OPSKIT_CHART_RENDERER`` environment variable);
 - ``lab``: JupyterLab's built-in Vega-Lite renderer (the ``mimetype`` bundle);
 - ``widget``: ``alt.JupyterChart`` (anywidget, JavaScript bundled in the Python
-  package) for Voila dashboards; see :mod:`opskit.widgets`.
+  package) for Voila dashboards; see :mod:`opskit.dashboards.widgets`.
 """
 
 from __future__ import annotations

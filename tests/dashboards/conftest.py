@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 
 from opskit.config import load_settings
-from opskit.dashboard import dashboard_urls, precompute, serve
+from opskit.dashboards.serving.files import dashboard_urls
+from opskit.dashboards.serving.process import serve
+from opskit.dashboards.serving.warm import precompute
 
 ARTIFACTS = Path(os.environ.get("OPSKIT_ARTIFACTS", Path(__file__).parent / "artifacts"))
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")

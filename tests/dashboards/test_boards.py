@@ -12,12 +12,15 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema.core import Root
 
-from opskit import boards
-from opskit.boards import BoardView, board_view
 from opskit.catalog import load
 from opskit.config import load_settings
-from opskit.dashboard import DashboardData, Filters, write_chart_bundle
-from opskit.widgets import ServiceHealth
+from opskit.dashboards import builders
+from opskit.dashboards.data import DashboardData
+from opskit.dashboards.filters import Filters
+from opskit.dashboards.serving.files import write_chart_bundle
+from opskit.dashboards.store import BoardView
+from opskit.dashboards.views import board_view
+from opskit.dashboards.widgets import ServiceHealth
 
 
 def _card_values(view: BoardView) -> dict[str, float]:
@@ -37,7 +40,7 @@ def test_a_view_is_computed_once_then_read_from_the_memo(
     def refuse(*_a: Any, **_k: Any) -> BoardView:
         raise AssertionError("recomputed a stored view")
 
-    monkeypatch.setattr(boards, "compute_overview", refuse)
+    monkeypatch.setattr(builders, "compute_overview", refuse)
     again = board_view("overview", Filters(days=7, region=region))
     assert again == first and BoardView.from_json(first.to_json()) == first
     assert (
@@ -51,7 +54,7 @@ def test_overview_numbers_are_catalog_numbers_and_charts_are_valid_vega_lite(
 ) -> None:
     data = DashboardData()
     f = Filters(days=30, plan=data.options["plan"][0])
-    view = boards.compute_overview(data, f, svg=True)
+    view = builders.compute_overview(data, f, svg=True)
     start = (data.as_of - pd.Timedelta(days=30)).isoformat()
     kpis = load("kpi_summary", plan=f.plan, start=start).set_index("kpi")["value"]
     shown = _card_values(view)
@@ -99,7 +102,7 @@ def test_a_viewer_kernel_reads_views_without_altair_or_the_catalog(
     write_chart_bundle()  # what `opskit dashboard` serves the chart JavaScript from
     code = (
         "import sys\n"
-        "from opskit import widgets\n"
+        "from opskit.dashboards import widgets\n"
         "b = widgets.OpsOverview(); h = widgets.ServiceHealth()\n"
         "b.update(widgets.Filters())\n"
         "print(sorted(m for m in ('altair', 'opskit.catalog', 'sklearn', 'jsonschema') if m in sys.modules))\n"

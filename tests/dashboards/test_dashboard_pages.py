@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from opskit.catalog import load
-from opskit.dashboard import DashboardData
+from opskit.dashboards.data import DashboardData
 from opskit.present.lint import text_problems
 
 pytestmark = pytest.mark.slow

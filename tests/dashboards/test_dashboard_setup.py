@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -10,15 +11,11 @@ import pandas as pd
 import pytest
 
 from opskit.catalog import load
-from opskit.dashboard import (
-    DASHBOARDS,
-    DashboardData,
-    Filters,
-    dashboard_dir,
-    stored_frame,
-    voila_command,
-)
-from opskit.widgets import kpi_card
+from opskit.dashboards.builders import kpi_card
+from opskit.dashboards.data import DashboardData, stored_frame
+from opskit.dashboards.filters import Filters
+from opskit.dashboards.serving.files import DASHBOARDS, dashboard_dir
+from opskit.dashboards.serving.process import voila_command
 
 FOLDER = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
 
@@ -80,3 +77,47 @@ def test_kpi_card_carries_the_page_contract() -> None:
     assert 'class="opskit-kpi"' in html and 'data-kpi="churn_rate"' in html
     assert 'data-value="0.0421"' in html and "4.2 %" in html and "-0.2 pp" in html
     assert 'class="chg good"' in html  # churn went down
+
+
+# Each dashboards module may import only the ones below it (serving sits beside the rest).
+LAYERS = {
+    "filters": set(),
+    "store": {"filters"},
+    "charts": set(),
+    "data": {"filters", "store"},
+    "builders": {"filters", "store", "data", "charts"},
+    "views": {"filters", "store", "data", "builders"},
+    "widgets": {"filters", "store", "data", "charts", "views", "serving.files"},
+    "serving": set(),
+    "serving.files": set(),
+    "serving.warm": {"filters", "store", "data", "views"},
+    "serving.process": {"serving.files", "serving.warm"},
+}
+
+
+def _dashboard_imports(path: Path) -> set[str]:
+    """The ``opskit.dashboards`` modules ``path`` imports (at any depth), without the prefix."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "opskit.dashboards":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "opskit.dashboards."
+        ):
+            found.add(node.module.removeprefix("opskit.dashboards."))
+    return found
+
+
+def test_dashboard_modules_import_one_way_and_only_the_cli_imports_them() -> None:
+    package = Path(__file__).resolve().parents[2] / "opskit"
+    seen = set()
+    for path in package.rglob("*.py"):
+        name = ".".join(path.relative_to(package).with_suffix("").parts).removesuffix(".__init__")
+        imported = _dashboard_imports(path)
+        if not name.startswith("dashboards"):
+            assert not imported or name == "cli", f"opskit.{name} imports {imported}"
+        elif name != "dashboards":
+            own = name.removeprefix("dashboards.")
+            assert imported <= LAYERS[own], f"{own} imports {imported - LAYERS[own]}"
+            seen.add(own)
+    assert seen == set(LAYERS)

@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from opskit.boards import _KPIS as DASHBOARD_KPIS
 from opskit.catalog import load
-from opskit.dashboard import DashboardData
+from opskit.dashboards.builders import OVERVIEW_KPIS as DASHBOARD_KPIS
+from opskit.dashboards.data import DashboardData
 from opskit.present import fmt
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,109 +1,40 @@
-"""What a dashboard shows for one filter selection: computed once, then read.
+"""View builders: what a dashboard page shows for one filter selection.
 
-A :class:`BoardView` is everything one dashboard page shows for one
-:class:`~opskit.dashboard.Filters` value: the KPI cards and insights (HTML), every
-chart as a Vega-Lite spec, static SVGs of the charts for the page's first paint, and
-the provenance. :func:`board_view` reads views from the memo store, keyed by the
-warehouse build; ``opskit dashboard`` precomputes the default views before Voila
-starts and, in the background, every view one filter away. A viewer kernel therefore
-reads one small JSON document per filter change. It computes a view (importing the
-catalog and Altair) only when nobody asked for it before, and stores it for the next
-viewer.
-
-Views are memoised only while no live source is in play (every source in ``demo``
-mode, or ``auto`` without credentials): everything shown then comes from the
-warehouse build and is fixed with it. With a live source configured, views are
-computed on every request, so live numbers are never frozen.
+:func:`compute_overview` and :func:`compute_health` turn the frames of
+:class:`~opskit.dashboards.data.DashboardData` into a
+:class:`~opskit.dashboards.store.BoardView`: the KPI cards and insights (HTML),
+every chart as a Vega-Lite spec (:mod:`opskit.dashboards.charts`), optional static
+SVGs for the page's first paint, and the provenance. They import Altair and the
+catalog only when called; :func:`opskit.dashboards.views.board_view` calls them
+only for a view nobody asked for before.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from opskit import provenance as prov
-from opskit.cache import ResultCache, cache_key, settings_scope
-from opskit.config import Settings, load_settings
-from opskit.dashboard import Filters
+from opskit.dashboards.data import DashboardData
+from opskit.dashboards.filters import Filters
+from opskit.dashboards.store import BoardView
 from opskit.metrics import METRICS
 from opskit.present.page import kpi_tile
 from opskit.present.tables import table_html
 
-if TYPE_CHECKING:
-    from opskit.dashboard import DashboardData
-
 __all__ = [
-    "BOARDS",
-    "BoardView",
-    "board_view",
+    "OVERVIEW_KPIS",
     "compute_health",
     "compute_overview",
     "kpi_card",
     "kpi_cards",
 ]
 
-logger = logging.getLogger(__name__)
-
-Board = Literal["overview", "health"]
-BOARDS: tuple[Board, ...] = ("overview", "health")
 #: The overview's KPI cards, in order (each defined in :mod:`opskit.metrics`).
-_KPIS = ("subscribers", "churn_rate", "mrr", "mrr_at_risk_30d", "revenue_lost_to_churn",
-         "open_critical_issues", "streaming_health")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BoardView:
-    """One dashboard page for one filter selection.
-
-    Attributes
-    ----------
-    board
-        ``overview`` or ``health``.
-    label
-        The selection in words (``last 30 days · region brazil``).
-    provenance
-        Where every number on the page came from.
-    cards
-        KPI cards (HTML, the page contract's ``opskit-kpi`` elements).
-    charts
-        Vega-Lite spec per chart panel.
-    insights
-        Ranked findings (HTML list), overview only.
-    svgs
-        Static SVG per chart panel for the first paint (empty when not rendered).
-    options
-        Filter bar choices (``region``/``device``/``plan``).
-    extra
-        Board-specific parts (service health: series list, drill targets, specs).
-    """
-
-    board: Board
-    label: str
-    provenance: prov.Provenance
-    cards: str
-    charts: dict[str, dict[str, Any]]
-    insights: str = ""
-    svgs: dict[str, str] = field(default_factory=dict)
-    options: dict[str, list[str]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        """The view as one JSON document (what the memo store holds)."""
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        data["provenance"] = self.provenance.to_dict()
-        return json.dumps(data, default=str, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> BoardView:
-        """Inverse of :meth:`to_json`."""
-        data = json.loads(text)
-        data["provenance"] = prov.Provenance.from_dict(data["provenance"])
-        return cls(**data)
+OVERVIEW_KPIS = ("subscribers", "churn_rate", "mrr", "mrr_at_risk_30d", "revenue_lost_to_churn",
+                 "open_critical_issues", "streaming_health")  # fmt: skip
 
 
 # -- KPI cards -----------------------------------------------------------------------------------
@@ -165,8 +96,8 @@ def compute_overview(data: DashboardData, filters: Filters, *, svg: bool = False
     svg
         Also render static SVGs of the charts (the page's first paint).
     """
-    from opskit import boardcharts as bc
     from opskit import insights
+    from opskit.dashboards import charts as bc
 
     view = data.view(filters)
     p = prov.combine(prov.of(df) for df in view.values())
@@ -186,7 +117,7 @@ def compute_overview(data: DashboardData, filters: Filters, *, svg: bool = False
         "qoe_device": bc.qoe_by_device(view["qoe"], label),
     }
     specs, svgs = _specs(charts, svg)
-    cards = kpi_cards(view["kpis"], _KPIS)
+    cards = kpi_cards(view["kpis"], OVERVIEW_KPIS)
     found = insights.rank([
         *insights.from_revenue_impact(view["revenue"]),
         *insights.from_churn_signals(view["cohorts"]),
@@ -203,7 +134,7 @@ def compute_overview(data: DashboardData, filters: Filters, *, svg: bool = False
 
 def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
     """The service health board: KPI cards with drill targets, worst series, alerts, problems."""
-    from opskit import boardcharts as bc
+    from opskit.dashboards import charts as bc
 
     summary = data.stored("health_summary")
     alerts = data.stored("health_alerts")
@@ -264,80 +195,3 @@ def compute_health(data: DashboardData, *, svg: bool = False) -> BoardView:
         extra={"cards": cards, "series": series, "targets": targets, "series_specs": series_specs,
                "problems": str(problems_html)},
     )  # fmt: skip
-
-
-# -- the memo ------------------------------------------------------------------------------------
-def _memoisable(settings: Settings) -> bool:
-    """True when no source would give live numbers (see :func:`opskit.sources.live_sources`)."""
-    from opskit.sources import live_sources
-
-    return not live_sources(settings)
-
-
-def _key(board: Board, filters: Filters) -> dict[str, Any]:
-    if board == "health":
-        return {}
-    return {
-        "days": filters.days,
-        "region": filters.region,
-        "device": filters.device,
-        "plan": filters.plan,
-    }
-
-
-def board_view(
-    board: Board,
-    filters: Filters | None = None,
-    *,
-    settings: Settings | None = None,
-    data: DashboardData | None = None,
-    svg: bool = False,
-    compute: bool = True,
-) -> BoardView | None:
-    """The view of ``board`` for ``filters``: memoised, else computed (and stored).
-
-    Parameters
-    ----------
-    board
-        ``overview`` or ``health`` (service health ignores ``filters``).
-    filters
-        Filter bar selection (default: the default view).
-    settings
-        Settings to use (default: read from the environment).
-    data
-        Frames to compute from when needed (default: a new :class:`DashboardData`).
-    svg
-        Require static SVGs of the charts (recomputes a stored view that lacks them).
-    compute
-        ``False`` returns ``None`` instead of computing a missing view.
-    """
-    if board not in BOARDS:
-        raise ValueError(f"unknown board {board!r}; boards: {', '.join(BOARDS)}")
-    settings = settings or load_settings()
-    filters = filters or Filters()
-    memo = _memoisable(settings)
-    dataset = f"board_{board}"
-    if memo:
-        store, scope = ResultCache.for_settings(settings), settings_scope(settings)
-        key = cache_key(dataset, _key(board, filters), memo=scope)
-        hit = store.get(key, dataset=dataset, purpose="memo")
-        if hit is not None:
-            view = BoardView.from_json(str(hit.frame["view"].iloc[0]))
-            if view.svgs or not svg:
-                return view
-    if not compute:
-        return None
-    if data is None:
-        from opskit.dashboard import DashboardData
-
-        data = DashboardData(settings=settings)
-    view = (
-        compute_overview(data, filters, svg=svg)
-        if board == "overview"
-        else compute_health(data, svg=svg)
-    )
-    if memo:
-        frame = prov.attach(pd.DataFrame({"view": [view.to_json()]}), view.provenance)
-        store.put(key, frame, dataset=dataset, filters=_key(board, filters), system="warehouse",
-                  purpose="memo", tag=scope)  # fmt: skip
-    return view

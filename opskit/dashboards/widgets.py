@@ -2,7 +2,7 @@
 
 The two Voila dashboards in ``notebooks/dashboards/`` are one call each:
 :func:`ops_overview` and :func:`service_health`. What they show comes from
-:func:`opskit.boards.board_view` (precomputed per warehouse build), so opening a
+:func:`opskit.dashboards.views.board_view` (stored per warehouse build), so opening a
 page or changing a filter reads one small JSON document; this module imports
 neither the catalog nor Altair.
 
@@ -33,9 +33,11 @@ import anywidget
 import ipywidgets as W
 import traitlets
 
-from opskit.boards import BoardView, board_view, kpi_card
 from opskit.config import Settings
-from opskit.dashboard import CHART_BUNDLE, WINDOWS, Filters, dashboard_dir
+from opskit.dashboards.filters import WINDOWS, Filters
+from opskit.dashboards.serving.files import CHART_BUNDLE, dashboard_dir
+from opskit.dashboards.store import BoardView
+from opskit.dashboards.views import board_view
 from opskit.present.page import provenance_banner
 
 __all__ = [
@@ -44,7 +46,7 @@ __all__ = [
     "OpsOverview",
     "ServiceHealth",
     "SpecChart",
-    "kpi_card",
+    "first_paint",
     "ops_overview",
     "service_health",
 ]
@@ -73,7 +75,7 @@ class SpecChart(anywidget.AnyWidget):
     """A Vega-Lite spec rendered by Altair's ``JupyterChart`` front-end (no Altair in the kernel).
 
     The traits are the ones that front-end reads; under Voila its JavaScript is the
-    file Voila serves (:data:`~opskit.dashboard.CHART_BUNDLE`), elsewhere Altair's
+    file Voila serves (:data:`~opskit.dashboards.serving.files.CHART_BUNDLE`), elsewhere Altair's
     offline bundle (Vega included, no CDN).
     """
 
@@ -280,14 +282,14 @@ class ServiceHealth:
     def _show(self, series: str) -> None:
         spec = self._specs.get(series)
         if spec is None:  # not a drill target: draw it now (imports Altair once)
-            from opskit import boardcharts
-            from opskit.dashboard import stored_frame
+            from opskit.dashboards import charts
+            from opskit.dashboards.data import stored_frame
 
             anomalies = stored_frame("health_anomalies", settings=self.settings)
             if anomalies is None:
                 raise LookupError("no service-health anomalies for this warehouse")
             source = self.view.provenance.label().split(";")[0]
-            chart = boardcharts.series_chart(anomalies, series, source)
+            chart = charts.series_chart(anomalies, series, source)
             spec = self._specs[series] = chart.to_dict(validate=False)
         self.panel.show(spec)
         self.version += 1

@@ -2,7 +2,7 @@
 
 Every function returns an Altair chart for one panel of a dashboard. Viewer
 kernels never import this module for a precomputed view: they receive the
-charts as Vega-Lite specs inside a :class:`opskit.boards.BoardView`.
+charts as Vega-Lite specs inside a :class:`opskit.dashboards.store.BoardView`.
 """
 
 from __future__ import annotations
