@@ -26,17 +26,13 @@ import socket
 import statistics
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from opskit.config import load_settings
+from opskit.config import Settings, load_settings
 from opskit.dashboards.data import DashboardData
 from opskit.dashboards.filters import Filters
-from opskit.dashboards.serving.files import dashboard_urls
-from opskit.dashboards.serving.process import serve
+from opskit.dashboards.serving.process import DashboardServer, serve
 from opskit.dashboards.serving.warm import precompute
 from opskit.dashboards.views import board_view
 
@@ -58,16 +54,10 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(preheat: bool, log: Path) -> tuple[Any, int]:
-    port = _port()
-    proc = serve(port=port, warm_grid=False, preheat=preheat, output=log.open("wb"))
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"Voila did not start: {log.read_text()[-2000:]}")
+def _start(preheat: bool, log: Path, settings: Settings) -> DashboardServer:
+    server = serve(port=_port(), settings=settings, warm_grid=False, preheat=preheat, log=log)
+    server.wait_ready(60)
+    return server
 
 
 def _wait_pools(log: Path, timeout: float = 180) -> None:
@@ -142,8 +132,8 @@ async def _filter_changes(ctx: Any, url: str, regions: list[str], n: int) -> lis
     return out
 
 
-def _kernel_rss(proc: Any) -> list[float]:
-    kids = psutil.Process(proc.pid).children(recursive=True)
+def _kernel_rss(server: DashboardServer) -> list[float]:
+    kids = server.processes()
     return [k.memory_info().rss / 2**20 for k in kids if "ipykernel" in " ".join(k.cmdline())]
 
 
@@ -161,19 +151,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="opskit-bench-"))
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        proc, port = _start(False, tmp / "cold.log")  # cold: no kernel pools
+        server = _start(False, tmp / "cold.log", settings)  # cold: no kernel pools
         try:
             ctx = await _context(browser)
-            cold, _ = await _load(ctx, dashboard_urls(port)["ops_overview"])
+            cold, _ = await _load(ctx, server.urls["ops_overview"])
             result["cold_first_load_s"] = {k: round(v, 3) for k, v in cold.items()}
             await ctx.close()
         finally:
-            proc.terminate()
-            proc.wait()
-        proc, port = _start(True, tmp / "warm.log")
+            server.stop()
+        server = _start(True, tmp / "warm.log", settings)
         try:
             _wait_pools(tmp / "warm.log")
-            url = dashboard_urls(port)["ops_overview"]
+            url = server.urls["ops_overview"]
             ctx = await _context(browser)
             loads: dict[str, list[float]] = {}
             for _ in range(args.loads):
@@ -193,7 +182,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 *(_load(c, url) for c in contexts), return_exceptions=True
             )
             ok = [o for o in outcomes if not isinstance(o, BaseException)]
-            rss = _kernel_rss(proc)
+            rss = _kernel_rss(server)
             result["concurrent"] = {
                 "viewers": args.viewers,
                 "rendered_ok": len(ok),
@@ -206,8 +195,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             for c in contexts:
                 await c.close()
         finally:
-            proc.terminate()
-            proc.wait()
+            server.stop()
         await browser.close()
     result["blocked_requests"] = len(BLOCKED)
     result["warehouse"] = settings.resolved_warehouse_url.split("@")[-1]

@@ -504,21 +504,28 @@ def dashboard(
     warm: Annotated[
         bool, typer.Option("--warm/--no-warm", help="warm every one-filter view in the background")
     ] = True,
+    start_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="seconds Voila may take to answer HTTP [default: "
+            "OPSKIT_DASHBOARD__START_TIMEOUT_S or 180]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve the Voila dashboards on 127.0.0.1 (precomputes what is slow first)."""
-    from opskit.dashboards.serving.files import dashboard_urls
-    from opskit.dashboards.serving.process import serve
-    from opskit.dashboards.serving.warm import precompute
+    """Serve the Voila dashboards on 127.0.0.1 (precomputes what is slow first).
 
-    precompute(log=typer.echo)
-    proc = serve(port=port, warm_grid=warm)
-    for name, url in dashboard_urls(port).items():
-        typer.echo(f"{name}: {url}")
-    try:
-        raise typer.Exit(proc.wait())
-    except KeyboardInterrupt:
-        proc.terminate()
-        raise typer.Exit(proc.wait()) from None
+    The URLs are printed once the server answers; Voila's own output goes to
+    logs/dashboard-<port>.log under the project home. Ctrl-C or SIGTERM stops Voila,
+    its kernels and the background warmer, and frees the port.
+    """
+    from opskit.config import load_settings
+    from opskit.dashboards.serving.process import run
+
+    chosen = {"start_timeout_s": start_timeout} if start_timeout is not None else {}
+    settings = load_settings(dashboard=chosen) if chosen else load_settings()
+    run(port=port, settings=settings, warm_grid=warm, say=typer.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,7 @@ __all__ = [
     "JIRA_FIELD_ROLES",
     "ConfluenceSettings",
     "ConvivaSettings",
+    "DashboardSettings",
     "DynatraceSettings",
     "JiraSettings",
     "NewRelicSettings",
@@ -207,6 +208,17 @@ class ConvivaSettings(_Source):
         return bool(self.client_id and self.client_secret.get_secret_value())
 
 
+class DashboardSettings(BaseModel):
+    """``opskit dashboard``: how long Voila may take to start, and to stop."""
+
+    start_timeout_s: float = Field(
+        180.0, gt=0, description="how long Voila may take to answer HTTP before giving up"
+    )
+    stop_grace_s: float = Field(
+        2.0, ge=0, le=60, description="SIGTERM to SIGKILL when the server stops"
+    )
+
+
 def project_root(start: Path | None = None) -> Path:
     """The folder settings, ``.env`` and relative paths are resolved against.
 
@@ -263,6 +275,7 @@ class Settings(BaseSettings):
     confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     conviva: ConvivaSettings = Field(default_factory=ConvivaSettings)
     allow_writes: bool = Field(False, description="let tools publish to Confluence / create issues")
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("warehouse_url")
     @classmethod
@@ -322,6 +335,7 @@ class Settings(BaseSettings):
             "demo_seed": self.demo_seed,
             "demo_scale": self.demo_scale,
             "allow_writes": self.allow_writes,
+            "dashboard": self.dashboard.model_dump(),
             "sources": {name: self.source(name).public() for name in SOURCES},
         }
 

@@ -21,6 +21,7 @@ argument) raise plain :class:`ValueError` / :class:`TypeError` instead.
       NotFittedError           a model/detector used before ``fit``
       ReportError
         ReportExecutionError   .cell_index .output_path
+      DashboardError           the dashboard server did not come up (.log_path)
 
 Errors are translated at one boundary per third-party library (httpx, pandera,
 papermill) with ``raise ... from exc``; secrets never appear in messages.
@@ -34,6 +35,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ConnectorError",
+    "DashboardError",
     "DatasetError",
     "NotFittedError",
     "OpsKitError",
@@ -171,3 +173,15 @@ class ReportExecutionError(ReportError):
         super().__init__(message)
         self.cell_index = cell_index
         self.output_path = output_path
+
+
+class DashboardError(OpsKitError):
+    """The dashboard server did not come up, or stopped by itself.
+
+    The port was taken, Voila exited, or it never answered HTTP in time.
+    ``log_path`` is Voila's log, which says why.
+    """
+
+    def __init__(self, message: str, *, log_path: str | None = None) -> None:
+        super().__init__(message)
+        self.log_path = log_path

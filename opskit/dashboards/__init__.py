@@ -9,8 +9,8 @@ One module per concern; each imports only the ones below it::
     store        board views and tables per warehouse build (cache keys)
     filters      the filter bar's state and date windows
 
-    serving/     files (notebooks, chart bundle, URLs), warm (precompute),
-                 process (the Voila process tree)
+    serving/     files (notebooks, chart bundle, URLs), warm (precompute), process
+                 (the supervised Voila process tree), app (the Voila server itself)
 
 Import what you use from its module (``from opskit.dashboards import widgets``):
 this package imports nothing itself, so a viewer kernel never loads Altair, the

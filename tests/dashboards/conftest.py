@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import os
 import socket
-import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from opskit.config import load_settings
-from opskit.dashboards.serving.files import dashboard_urls
 from opskit.dashboards.serving.process import serve
 from opskit.dashboards.serving.warm import precompute
 
@@ -35,6 +32,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a port nothing listens on now, on 127.0.0.1."""
+    return _free_port
+
+
 @pytest.fixture(scope="module")
 def voila(
     browser: Any, demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -42,28 +45,13 @@ def voila(
     """Voila on 127.0.0.1 serving the dashboards on the test warehouse; yields their URLs."""
     settings = load_settings()
     precompute(settings=settings)
-    port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with log.open("wb") as out:
-        proc = serve(port=port, settings=settings, warm_grid=False, output=out)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"Voila did not start: {log.read_text()[-2000:]}")
-                    time.sleep(0.5)
-            yield dashboard_urls(port)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except Exception:
-                proc.kill()
-                proc.wait()
+    server = serve(port=_free_port(), settings=settings, warm_grid=False, log=log)
+    try:
+        server.wait_ready(90)
+        yield server.urls
+    finally:
+        server.stop()
 
 
 @pytest.fixture()

@@ -90,8 +90,9 @@ LAYERS = {
     "widgets": {"filters", "store", "data", "charts", "views", "serving.files"},
     "serving": set(),
     "serving.files": set(),
-    "serving.warm": {"filters", "store", "data", "views"},
-    "serving.process": {"serving.files", "serving.warm"},
+    "serving.warm": {"filters", "store", "data", "views", "serving.files"},
+    "serving.process": {"serving.files"},
+    "serving.app": {"serving.files"},
 }
 
 

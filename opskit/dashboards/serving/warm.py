@@ -1,4 +1,8 @@
-"""The warm-up: what ``opskit dashboard`` stores before (and while) Voila serves.
+"""The warm-up: what ``opskit dashboard`` prepares before (and while) Voila serves.
+
+:func:`prepare` writes the chart bundle Voila serves, signs the dashboard notebooks
+as trusted and runs :func:`precompute`; ``opskit dashboard`` runs it (:func:`main`) in a
+child process, so the process that supervises Voila stays small and stops fast.
 
 Heavy work never runs per viewer. :func:`precompute` stores what is slow to compute
 in the view store, keyed by the warehouse build (a rebuilt warehouse or edited
@@ -14,8 +18,9 @@ dataset code makes new keys):
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opskit.config import Settings, load_settings
@@ -26,9 +31,11 @@ from opskit.dashboards.data import (
     stored_frame,
 )
 from opskit.dashboards.filters import Filters, one_filter_away
+from opskit.dashboards.serving.files import dashboard_dir, trust_dashboards, write_chart_bundle
 from opskit.dashboards.views import board_view
+from opskit.errors import OpsKitError
 
-__all__ = ["precompute"]
+__all__ = ["main", "precompute", "prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +81,34 @@ def precompute(
         step("filter grid", lambda: [board_view("overview", f, settings=settings, data=data)
                                      for f in one_filter_away(data.options)])  # fmt: skip
     return timings
+
+
+def prepare(
+    *,
+    settings: Settings | None = None,
+    grid: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    """Everything Voila needs before it serves: chart bundle, trusted notebooks, stored views.
+
+    Parameters are those of :func:`precompute`; returns its timings.
+    """
+    settings = settings or load_settings()
+    folder = dashboard_dir(settings)
+    write_chart_bundle(folder)
+    trust_dashboards(folder)
+    return precompute(settings=settings, grid=grid, log=log)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run :func:`prepare` as a process (``--grid``: the filter grid too); return the exit code.
+
+    One line per step on stdout; an opskit error is one line on stderr (exit code 1).
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        prepare(grid="--grid" in args, log=lambda line: print(line, flush=True))
+    except OpsKitError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
