@@ -140,7 +140,8 @@ def _kernel_rss(server: DashboardServer) -> list[float]:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    settings = load_settings()
+    # room for every concurrent viewer plus the pools (viewers beyond the limit get a busy page)
+    settings = load_settings(dashboard={"max_kernels": args.viewers + 6})
     data = DashboardData(settings=settings)
     regions = data.options["region"][:2]
     t0 = time.perf_counter()

@@ -504,6 +504,24 @@ def dashboard(
     warm: Annotated[
         bool, typer.Option("--warm/--no-warm", help="warm every one-filter view in the background")
     ] = True,
+    max_kernels: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="live kernels at most, preheated pools included; viewers beyond get a busy "
+            "page [default: OPSKIT_DASHBOARD__MAX_KERNELS or 12]",
+            show_default=False,
+        ),
+    ] = None,
+    cull_idle: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="seconds a closed page's kernel may sit idle before it stops "
+            "[default: OPSKIT_DASHBOARD__CULL_IDLE_S or 120]",
+            show_default=False,
+        ),
+    ] = None,
     start_timeout: Annotated[
         float | None,
         typer.Option(
@@ -523,7 +541,12 @@ def dashboard(
     from opskit.config import load_settings
     from opskit.dashboards.serving.process import run
 
-    chosen = {"start_timeout_s": start_timeout} if start_timeout is not None else {}
+    limits = {
+        "max_kernels": max_kernels,
+        "cull_idle_s": cull_idle,
+        "start_timeout_s": start_timeout,
+    }
+    chosen = {k: v for k, v in limits.items() if v is not None}
     settings = load_settings(dashboard=chosen) if chosen else load_settings()
     run(port=port, settings=settings, warm_grid=warm, say=typer.echo)
 

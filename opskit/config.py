@@ -209,8 +209,20 @@ class ConvivaSettings(_Source):
 
 
 class DashboardSettings(BaseModel):
-    """``opskit dashboard``: how long Voila may take to start, and to stop."""
+    """``opskit dashboard``: the kernels Voila may keep, and how long it may take to start.
 
+    Every open dashboard page holds one kernel (a few hundred MB); the preheated pools
+    (``notebooks/dashboards/voila.json``) count too. A viewer beyond ``max_kernels``
+    gets a page saying the server is busy, which retries by itself.
+    """
+
+    max_kernels: int = Field(
+        12, ge=1, le=500, description="live Voila kernels at most, preheated pools included"
+    )
+    cull_idle_s: int = Field(
+        120, ge=1, description="a kernel of a closed page stops after this many idle seconds"
+    )
+    cull_interval_s: int = Field(30, ge=1, description="how often idle kernels are looked for")
     start_timeout_s: float = Field(
         180.0, gt=0, description="how long Voila may take to answer HTTP before giving up"
     )

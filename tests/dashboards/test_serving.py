@@ -1,8 +1,10 @@
-"""``opskit dashboard`` as a real process: URLs once it answers, and a clean stop.
+"""``opskit dashboard`` as a real process: URLs once it answers, bounded kernels, a clean stop.
 
-The command runs as a subprocess on a free loopback port with the test warehouse.
-Every process it starts inherits a marker variable, so a process left behind is
-found even when it was orphaned.
+The command runs as a subprocess on a free loopback port with the test warehouse,
+with ``--max-kernels 3 --cull-idle 3`` (and ``OPSKIT_DASHBOARD__CULL_INTERVAL_S=1``),
+so the limit and the culling of idle kernels show within seconds. Every process it
+starts inherits a marker variable, so a process left behind is found even when it
+was orphaned.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.slow
 
 OPSKIT = str(Path(sys.executable).parent / "opskit")
 MARK = "OPSKIT_TEST_SERVING_TREE"
+MAX_KERNELS = 3  # the pools of voila.json: 2 for the overview, 1 for service health
 STOP_WITHIN_S = 5.0
 
 
@@ -176,13 +179,14 @@ def cli_env(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     stored = Path(demo_env["OPSKIT_HOME"]) / "data" / "cache"
     if stored.is_dir():
         shutil.copytree(stored, home / "data" / "cache")
-    return {**os.environ, **demo_env, "OPSKIT_HOME": str(home)}
+    return {**os.environ, **demo_env, "OPSKIT_HOME": str(home),
+            "OPSKIT_DASHBOARD__CULL_INTERVAL_S": "1"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def cli(cli_env: dict[str, str], free_port: Callable[[], int]) -> Iterator[Cli]:
-    """``opskit dashboard`` on a free port; the last test of the module stops it."""
-    served = Cli(cli_env, free_port())
+    """``opskit dashboard`` with three kernels at most; the last test of the module stops it."""
+    served = Cli(cli_env, free_port(), "--max-kernels", str(MAX_KERNELS), "--cull-idle", "3")
     try:
         yield served
     finally:
@@ -200,6 +204,30 @@ def test_the_urls_are_printed_once_the_server_answers(cli: Cli) -> None:
     log = cli.log_path()
     assert log == cli.home / "logs" / f"dashboard-{cli.port}.log"
     assert "Kernel started" in log.read_text()  # Voila's own noise went there
+
+
+def test_a_viewer_beyond_the_kernel_limit_gets_a_busy_page_until_an_idle_kernel_is_culled(
+    cli: Cli,
+) -> None:
+    base = cli.first_url().split("/voila/")[0]
+    status = get(f"{base}/opskit/status")
+    assert status[0] == 200
+    assert b'"max_kernels": 3' in status[2] and b'"cull_idle_timeout": 3' in status[2]
+    assert b'"cull_interval": 1' in status[2]
+    overview = f"{base}/voila/render/ops_overview.ipynb"
+    # The first test took one pooled kernel; the second pooled one still serves a viewer.
+    assert get(overview)[0] == 200
+    code, headers, body = get(overview)  # every slot is taken (the refills wait for one)
+    assert code == 503, body[:300]
+    assert headers.get("Retry-After") == "30"
+    assert b"All dashboard sessions are in use" in body and b"at most 3 live" in body
+    # Nobody holds those pages open: their kernels are culled, the pool refills, a viewer fits.
+    deadline = time.monotonic() + 90
+    while (code := get(overview)[0]) != 200 and time.monotonic() < deadline:
+        assert code == 503
+        time.sleep(1)
+    assert code == 200
+    assert "Culling 'idle' kernel" in cli.log_path().read_text()
 
 
 def test_sigterm_stops_voila_its_kernels_and_children_and_frees_the_port(cli: Cli) -> None:

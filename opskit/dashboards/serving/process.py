@@ -40,7 +40,7 @@ from typing import IO, Any, Self
 
 import psutil
 
-from opskit.config import Settings, load_settings
+from opskit.config import DashboardSettings, Settings, load_settings
 from opskit.dashboards.serving.files import (
     dashboard_dir,
     dashboard_urls,
@@ -61,7 +61,9 @@ _KILL_WAIT_S = 5.0
 _WARM_UP = "from opskit.dashboards.serving.warm import main; raise SystemExit(main())"
 
 
-def voila_command(port: int, *, preheat: bool = True) -> list[str]:
+def voila_command(
+    port: int, *, preheat: bool = True, limits: DashboardSettings | None = None
+) -> list[str]:
     """The Voila command line, run from the dashboards folder (which holds ``voila.json``).
 
     Parameters
@@ -70,12 +72,17 @@ def voila_command(port: int, *, preheat: bool = True) -> list[str]:
         Port on 127.0.0.1; Voila fails rather than moving to another one.
     preheat
         Keep the kernel pools of ``voila.json`` (``False``: every viewer starts a kernel).
+    limits
+        Live kernels at most and idle-kernel culling (default: the defaults of
+        :class:`~opskit.config.DashboardSettings`).
 
     Examples
     --------
-    >>> "--Voila.ip=127.0.0.1" in voila_command(8866)
-    True
+    >>> cmd = voila_command(8866)
+    >>> "--Voila.ip=127.0.0.1" in cmd, "--DashboardKernelManager.max_kernels=12" in cmd
+    (True, True)
     """
+    limits = limits or DashboardSettings()
     cmd = [
         sys.executable,
         "-c",
@@ -85,6 +92,10 @@ def voila_command(port: int, *, preheat: bool = True) -> list[str]:
         f"--port={port}",
         "--Voila.port_retries=0",
         f"--Voila.ip={HOST}",
+        f"--DashboardKernelManager.max_kernels={limits.max_kernels}",
+        f"--MappingKernelManager.cull_idle_timeout={limits.cull_idle_s}",
+        f"--MappingKernelManager.cull_interval={limits.cull_interval_s}",
+        "--MappingKernelManager.cull_connected=False",  # a page left open keeps its kernel
     ]
     return cmd if preheat else [*cmd, "--VoilaConfiguration.preheat_kernel=False"]
 
@@ -191,7 +202,7 @@ class DashboardServer:
         Port on 127.0.0.1.
     settings
         Settings to use (default: read from the environment); ``settings.dashboard``
-        holds the start and stop timeouts.
+        holds the kernel limits and the start and stop timeouts.
     warm_grid
         Also start a low-priority process that stores every overview one filter away
         from a default (:func:`~opskit.dashboards.serving.warm.precompute`, ``grid=True``).
@@ -274,7 +285,7 @@ class DashboardServer:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 out = stack.enter_context(self.log_path.open("wb"))
             self.voila = subprocess.Popen(
-                voila_command(self.port, preheat=self.preheat),
+                voila_command(self.port, preheat=self.preheat, limits=self.settings.dashboard),
                 cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
@@ -460,6 +471,7 @@ def run(
         The warm-up failed, the port is taken, Voila never answered or exited by itself.
     """
     settings = settings or load_settings()
+    limits = settings.dashboard
     with _StopRequests().installed() as stop:
         code = _warm_up(settings, stop)
         if code is None:
@@ -474,7 +486,8 @@ def run(
                 say(f"Voila's log: {server.log_path}")
                 for name, url in server.urls.items():
                     say(f"{name}: {url}")
-                say("Stop with Ctrl-C or SIGTERM.")
+                say(f"At most {limits.max_kernels} live kernels; the kernel of a closed page "
+                    f"stops after {limits.cull_idle_s} s idle. Stop with Ctrl-C or SIGTERM.")  # fmt: skip
             while not stop.requested:
                 code = server.poll()
                 if code is not None:
