@@ -509,7 +509,7 @@ def dashboard(
         typer.Option(
             min=1,
             help="live kernels at most, preheated pools included; viewers beyond get a busy "
-            "page [default: OPSKIT_DASHBOARD__MAX_KERNELS or 12]",
+            "page (default: setting OPSKIT_DASHBOARD__MAX_KERNELS, 12)",
             show_default=False,
         ),
     ] = None,
@@ -518,7 +518,7 @@ def dashboard(
         typer.Option(
             min=1,
             help="seconds a closed page's kernel may sit idle before it stops "
-            "[default: OPSKIT_DASHBOARD__CULL_IDLE_S or 120]",
+            "(default: setting OPSKIT_DASHBOARD__CULL_IDLE_S, 120)",
             show_default=False,
         ),
     ] = None,
@@ -526,17 +526,18 @@ def dashboard(
         float | None,
         typer.Option(
             min=1,
-            help="seconds Voila may take to answer HTTP [default: "
-            "OPSKIT_DASHBOARD__START_TIMEOUT_S or 180]",
+            help="seconds Voila may take to answer HTTP "
+            "(default: setting OPSKIT_DASHBOARD__START_TIMEOUT_S, 180)",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Serve the Voila dashboards on 127.0.0.1 (precomputes what is slow first).
 
-    The URLs are printed once the server answers; Voila's own output goes to
-    logs/dashboard-<port>.log under the project home. Ctrl-C or SIGTERM stops Voila,
-    its kernels and the background warmer, and frees the port.
+    The URLs are printed once the server answers. Voila's own output goes to
+    logs/dashboard-<port>.log under the project home.
+
+    Ctrl-C or SIGTERM stops Voila, its kernels and the warmer, and frees the port.
     """
     from opskit.config import load_settings
     from opskit.dashboards.serving.process import run

@@ -1,7 +1,7 @@
 """``opskit dashboard`` as a real process: URLs once it answers, bounded kernels, a clean stop.
 
 The command runs as a subprocess on a free loopback port with the test warehouse,
-with ``--max-kernels 3 --cull-idle 3`` (and ``OPSKIT_DASHBOARD__CULL_INTERVAL_S=1``),
+with ``--max-kernels 3 --cull-idle 5`` (and ``OPSKIT_DASHBOARD__CULL_INTERVAL_S=1``),
 so the limit and the culling of idle kernels show within seconds. Every process it
 starts inherits a marker variable, so a process left behind is found even when it
 was orphaned.
@@ -186,7 +186,7 @@ def cli_env(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def cli(cli_env: dict[str, str], free_port: Callable[[], int]) -> Iterator[Cli]:
     """``opskit dashboard`` with three kernels at most; the last test of the module stops it."""
-    served = Cli(cli_env, free_port(), "--max-kernels", str(MAX_KERNELS), "--cull-idle", "3")
+    served = Cli(cli_env, free_port(), "--max-kernels", str(MAX_KERNELS), "--cull-idle", "5")
     try:
         yield served
     finally:
@@ -212,7 +212,7 @@ def test_a_viewer_beyond_the_kernel_limit_gets_a_busy_page_until_an_idle_kernel_
     base = cli.first_url().split("/voila/")[0]
     status = get(f"{base}/opskit/status")
     assert status[0] == 200
-    assert b'"max_kernels": 3' in status[2] and b'"cull_idle_timeout": 3' in status[2]
+    assert b'"max_kernels": 3' in status[2] and b'"cull_idle_timeout": 5' in status[2]
     assert b'"cull_interval": 1' in status[2]
     overview = f"{base}/voila/render/ops_overview.ipynb"
     # The first test took one pooled kernel; the second pooled one still serves a viewer.
@@ -242,3 +242,19 @@ def test_ctrl_c_stops_voila_its_kernels_and_children_and_frees_the_port(
         assert_signal_stops_everything(run, signal.SIGINT)
     finally:
         run.stop()
+
+
+def test_a_taken_port_fails_at_once_with_one_error_line(
+    cli_env: dict[str, str], free_port: Callable[[], int]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([OPSKIT, "dashboard", "--port", str(port)], env=cli_env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 1 and out.stdout == ""
+    assert (
+        out.stderr
+        == f"error: port {port} on 127.0.0.1 is in use: stop what serves it, or pick another port with --port\n"
+    )

@@ -31,6 +31,7 @@ import json
 import os
 import uuid
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
@@ -67,8 +68,10 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self._starting: set[str] = set()
-        #: Tasks (pool fills) that got a slot: their kernel is starting, rendering or ready.
-        self._slotted: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        #: Kernel id -> the pool task that started it (it has a slot; starting, rendering, ready).
+        self._pool_tasks: weakref.WeakValueDictionary[str, asyncio.Task[Any]] = (
+            weakref.WeakValueDictionary()
+        )
         self._closing = False
 
     def live_kernels(self) -> int:
@@ -82,19 +85,62 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     def can_serve(self, notebook: str) -> bool:
         """Whether a viewer of ``notebook`` gets a kernel without waiting for a free slot.
 
-        Voila hands a viewer the oldest task of the notebook's pool: fine when its
-        kernel is ready or on its way (it has a slot); a refill still waiting for a
-        slot would keep the page hanging, so then only room for a new kernel will do.
+        Voila hands a viewer the oldest task of the notebook's pool once a pooled
+        kernel of that notebook has started (else it starts a new kernel): fine when
+        that task's kernel is ready or on its way (it has a slot). A refill still
+        waiting for a slot would keep the page hanging, so then only room will do.
         """
-        pool = getattr(self, "_pools", {}).get(notebook) or []
-        if pool:
-            first = pool[0]
+        first = self._next_pooled(notebook)
+        if first is not None and notebook in getattr(self, "notebook_data", {}):
             if first.done():
                 if not first.cancelled() and first.exception() is None:
                     return True
-            elif first in self._slotted:
+            elif first in self._pool_tasks.values():
                 return True
         return self.has_room()
+
+    async def wait_for_pool(self, notebook: str, timeout: float = 60) -> None:
+        """Wait while the first pooled kernel of ``notebook`` is starting (right after start-up).
+
+        Until one has started, Voila would start one more kernel for a viewer instead
+        of handing out the pooled one that is seconds away.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while notebook not in getattr(self, "notebook_data", {}) and self._filling(notebook):
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.1)
+
+    def _filling(self, notebook: str) -> bool:
+        pool = getattr(self, "_pools", {}).get(notebook) or []
+        slotted = set(self._pool_tasks.values())
+        return any(not t.done() and t in slotted for t in pool)
+
+    def _next_pooled(self, notebook: str) -> asyncio.Task[Any] | None:
+        """The pool task Voila hands the next viewer of ``notebook`` (Voila 0.5's ``_pools``)."""
+        pool = getattr(self, "_pools", {}).get(notebook) or []
+        return pool[0] if pool else None
+
+    def hand_out(self, notebook: str) -> None:
+        """A viewer takes the next pooled kernel of ``notebook``: its idle time starts now.
+
+        A kernel can wait in a pool for hours; without this the culler would count that
+        wait and could stop it between the page's HTTP answer and its websocket.
+        """
+        first = self._next_pooled(notebook)
+        if first is None or not first.done() or first.cancelled() or first.exception():
+            return
+        kernel_id = first.result().get("kernel_id")
+        if kernel_id in self:
+            kernel: Any = self.get_kernel(kernel_id)
+            kernel.last_activity = datetime.now(UTC)  # what jupyter-server's culler reads
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        """Jupyter-server's culling, except for a kernel still being prepared for a pool."""
+        task = self._pool_tasks.get(kernel_id)
+        if task is not None and not task.done():
+            return
+        await super().cull_kernel_if_idle(kernel_id)  # type: ignore[no-untyped-call]
 
     async def start_kernel(  # type: ignore[override]
         self, *, kernel_id: str | None = None, **kwargs: Any
@@ -111,7 +157,7 @@ class DashboardKernelManager(AsyncMappingKernelManager):
         self._starting.add(kernel_id)
         task = asyncio.current_task()
         if for_pool and task is not None:  # the pool's task (Voila awaits it for a viewer)
-            self._slotted.add(task)
+            self._pool_tasks[kernel_id] = task
         try:
             return str(await super().start_kernel(kernel_id=kernel_id, **kwargs))
         finally:
@@ -160,9 +206,14 @@ class DashboardHandler(TornadoVoilaHandler):  # type: ignore[misc]
     async def get(self, path: str | None = None) -> None:
         """Render ``path``, or the busy page when the kernel limit is reached."""
         km = self.kernel_manager
-        if path and hasattr(km, "can_serve") and not km.can_serve(path):
-            self._send_busy()
-            return
+        if path and isinstance(km, DashboardKernelManager):
+            await km.wait_for_pool(path)
+            if not km.can_serve(path):
+                self.log.warning("%d live kernels (at most %d): a viewer of %s got the busy page",
+                                 km.live_kernels(), km.max_kernels, path)  # fmt: skip
+                self._send_busy()
+                return
+            km.hand_out(path)
         await super().get(path=path)
 
     def _send_busy(self) -> None:

@@ -110,15 +110,21 @@ def _environment(settings: Settings, folder: Path) -> dict[str, str]:
     return env
 
 
-def _port_is_free(port: int) -> bool:
-    """Whether a server could listen on 127.0.0.1:``port`` now (bound as Voila binds it)."""
+def _check_port(port: int) -> None:
+    """Raise :class:`~opskit.errors.DashboardError` unless a server could listen on the port now.
+
+    The port is bound as Voila binds it (``SO_REUSEADDR``), so connections of a
+    server that just stopped do not count.
+    """
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
-            return False
-    return True
+            raise DashboardError(
+                f"port {port} on {HOST} is in use: stop what serves it, or pick another port "
+                "with --port"
+            ) from None
 
 
 # -- process trees -------------------------------------------------------------------------------
@@ -272,11 +278,7 @@ class DashboardServer:
         """
         if self.voila is not None:
             raise RuntimeError("this server was started already")
-        if not _port_is_free(self.port):
-            raise DashboardError(
-                f"port {self.port} on {HOST} is in use: stop what serves it, or pick another "
-                "port with --port"
-            )
+        _check_port(self.port)
         folder = dashboard_dir(self.settings)
         env = _environment(self.settings, folder)
         with contextlib.ExitStack() as stack:
@@ -472,6 +474,7 @@ def run(
     """
     settings = settings or load_settings()
     limits = settings.dashboard
+    _check_port(port)  # before minutes of warm-up
     with _StopRequests().installed() as stop:
         code = _warm_up(settings, stop)
         if code is None:
