@@ -7,6 +7,30 @@ unchanged on a shared PostgreSQL or a Spark cluster. Tables are declared in
 
 A demo build writes into a temporary file next to the target and renames it
 into place when complete, so a reader never sees a half-built warehouse.
+
+The same numbers on every engine
+--------------------------------
+A dataset must give the same frame on DuckDB and on PostgreSQL (floats within
+1e-9 relative; ``tests/engines/test_postgres_conformance.py`` checks all of them).
+So the expressions in :mod:`opskit.datasets` follow one rule: **nothing whose
+meaning depends on the engine**. In practice:
+
+- A share of booleans is ``share(flag)`` (Ibis's boolean mean, compiled through an
+  integer), never ``flag.cast("float64").mean()``: PostgreSQL has no cast from
+  boolean to double precision.
+- A duration is ``seconds_between(later, earlier)`` or ``days_between(...)``:
+  whole microseconds (``delta(..., unit="microsecond")``), exact on every engine.
+  Never ``epoch_seconds()`` differences (doubles near 1.8e9 on DuckDB, exact
+  numerics on PostgreSQL) and never an interval fetched into pandas (PostgreSQL's
+  loses the fraction of a second).
+- Time zones are normalised once, at the two edges: every timestamp column is
+  ``timestamp('UTC', 6)`` (:mod:`opskit.tables`), Ibis runs each session in UTC
+  (DuckDB's ``TimeZone`` and PostgreSQL's ``TIMEZONE``), and a frame leaving the
+  warehouse is coerced to UTC by its schema in :func:`opskit.catalog.load`.
+  Builders pass tz-aware UTC literals and do no time-zone arithmetic of their own.
+
+The helpers live in :mod:`opskit.datasets._expr`;
+``tests/catalog/test_portable_expressions.py`` keeps the old idioms out.
 """
 
 from __future__ import annotations

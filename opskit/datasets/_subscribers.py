@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from opskit.datasets._expr import days_between
 from opskit.datasets._registry import Context
 
 MONTH_DAYS = 30.4375
@@ -48,9 +49,8 @@ def subscriber_state(ctx: Context, lo: pd.Timestamp, hi: pd.Timestamp) -> ibis.T
         at_start=s.signup_at < lo_lit,
         active_end=s.churned_at.isnull(),
         ref=end,
-        months_at_risk=ibis.greatest((end.epoch_seconds() - begin.epoch_seconds()) / 86_400.0, 0.0)
-        / MONTH_DAYS,
-        tenure_days=(end.epoch_seconds() - s.signup_at.epoch_seconds()) / 86_400.0,
+        months_at_risk=ibis.greatest(days_between(end, begin), 0.0) / MONTH_DAYS,
+        tenure_days=days_between(end, s.signup_at),
     )
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from opskit import schemas
+from opskit.datasets._expr import days_between, seconds_between, share
 from opskit.datasets._registry import END, START, Context, Filter, dataset
 from opskit.datasets._subscribers import MONTH_DAYS, subscriber_state
 from opskit.datasets.business import REGION, total_revenue
@@ -56,12 +57,12 @@ def complaints_topics(ctx: Context) -> pd.DataFrame:
     stop = ibis.least(fj.churned_at.fill_null(follow_end), follow_end)
     per_sub = fj.group_by("category").aggregate(
         churned_30d=churn30.ifelse(1, 0).sum(),
-        _months=((stop.epoch_seconds() - fj.first.epoch_seconds()) / 86_400.0).sum() / MONTH_DAYS,
+        _months=days_between(stop, fj.first).sum() / MONTH_DAYS,
         revenue_lost_annual_usd=churn30.ifelse(
             fj.price_usd.fill_null(0.0) * SUBSCRIPTION_VALUE_MONTHS, 0.0
         ).sum(),
     )
-    hours = (now.resolved_at.epoch_seconds() - now.created_at.epoch_seconds()) / 3600.0
+    hours = seconds_between(now.resolved_at, now.created_at) / 3600.0
     agg = now.group_by("category").aggregate(
         tickets=now.count(),
         complainants=now.subscriber_id.nunique(),
@@ -190,7 +191,7 @@ def international_markets(ctx: Context) -> pd.DataFrame:
         _hours=s.watch_minutes.sum() / 60.0,
         _stall=(s.rebuffering_ratio * s.watch_minutes).sum(),
         _watch=started.ifelse(s.watch_minutes, 0.0).sum(),
-        video_start_failure_rate=s.video_start_failure.cast("float64").mean(),
+        video_start_failure_rate=share(s.video_start_failure),
     )
     content = ctx.table("content").select("content_id", "genre")
     sg = s.join(content, "content_id")

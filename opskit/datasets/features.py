@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from opskit.datasets._expr import days_between
 from opskit.datasets._registry import END, START, Context, Filter, dataset
 from opskit.datasets.ops import isin
 from opskit.errors import DatasetError
@@ -195,7 +196,7 @@ def subscriber_months(ctx: Context) -> pd.DataFrame:
     ).drop("genre", "month_right")
     out = x.select(
         "subscriber_id", "month", "plan", "region", "device", "channel", "payment_method",
-        tenure_days=(x.month.epoch_seconds() - x.signup_at.epoch_seconds()) / 86_400.0,
+        tenure_days=days_between(x.month, x.signup_at),
         price_usd=x.price_usd,
         sessions=x.sessions.fill_null(0),
         watch_hours=x.watch_hours.fill_null(0.0),

@@ -7,14 +7,8 @@ import ibis
 import pandas as pd
 
 from opskit import schemas
+from opskit.datasets._expr import SECONDS_PER_DAY, days_between, share
 from opskit.datasets._registry import END, START, Context, Filter, dataset
-
-DAY = 86_400.0
-
-
-def days_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
-    """Fractional days from ``earlier`` to ``later`` (portable across backends)."""
-    return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
 
 
 def isin(t: ibis.Table, column: str, value: str | list[str] | None) -> ibis.Table:
@@ -116,8 +110,8 @@ def streaming_qoe(ctx: Context) -> pd.DataFrame:
             plays=lambda t: t.count(),
             _stall=lambda t: (t.rebuffering_ratio * t.watch_minutes).sum(),
             _watch=lambda t: t._w.sum(),
-            video_start_failure_rate=lambda t: t.video_start_failure.cast("float64").mean(),
-            exit_before_video_start_rate=lambda t: t.exit_before_video_start.cast("float64").mean(),
+            video_start_failure_rate=lambda t: share(t.video_start_failure),
+            exit_before_video_start_rate=lambda t: share(t.exit_before_video_start),
             avg_bitrate_kbps=lambda t: t.avg_bitrate_kbps.mean(),
             startup_time_ms=lambda t: t.startup_time_ms.quantile(0.5),
         )
@@ -198,7 +192,7 @@ def operational_efficiency(ctx: Context) -> pd.DataFrame:
     )
     t = t.left_join(blocked, "key").drop("key_right")
     res = (t.resolved >= lo) & (t.resolved < hi)
-    weeks = (hi - lo).total_seconds() / (7 * DAY)
+    weeks = (hi - lo).total_seconds() / (7 * SECONDS_PER_DAY)
 
     def metrics(g: ibis.Table) -> dict[str, ibis.Value]:
         rf = res.ifelse(1, 0)
