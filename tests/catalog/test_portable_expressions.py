@@ -14,11 +14,11 @@ from pathlib import Path
 import ibis
 import pytest
 
-import opskit.datasets
+from opskit.datasets import _expr
 from opskit.datasets._expr import days_between, seconds_between, share
 
-DATASETS = Path(opskit.datasets.__file__).parent
-HELPERS = DATASETS / "_expr.py"
+HELPERS = Path(_expr.__file__)
+DATASETS = HELPERS.parent
 FLOAT_TYPES = {"float", "float32", "float64", "double", "!float64", "!double"}
 
 
