@@ -127,6 +127,7 @@ def run_checks(
         meta = wh.meta()
         section.update(
             ok=True,
+            engine=wh.engine,
             tables=len(tables),
             kind=meta.get("kind", "unknown"),
             built_at=meta.get("built_at", "unknown"),

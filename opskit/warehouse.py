@@ -137,6 +137,18 @@ class Warehouse:
                 "rebuild it with `opskit demo build`"
             ) from exc
 
+    @property
+    def engine(self) -> str:
+        """The engine and its version, e.g. ``duckdb 1.4.5`` or ``postgres 15.18``.
+
+        Raises
+        ------
+        WarehouseError
+            If the warehouse cannot be opened.
+        """
+        con = self.con
+        return f"{con.name} {con.version}"
+
     def tables(self) -> list[str]:
         return sorted(self.con.list_tables())
 

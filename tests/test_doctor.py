@@ -77,3 +77,16 @@ def test_doctor_without_a_mapping_says_which_columns_stay_empty() -> None:
     assert jira["ok"] is True
     assert "cost_overrun_usd empty" in jira["field_mapping"]
     assert "team empty" in jira["field_mapping"] and "root_cause empty" in jira["field_mapping"]
+
+
+def test_doctor_names_the_warehouse_engine_and_its_version(tmp_path: Path) -> None:
+    import duckdb
+
+    from opskit.warehouse import Warehouse, meta_frame
+
+    url = f"duckdb://{tmp_path / 'opskit.duckdb'}"
+    with Warehouse(url, read_only=False) as wh:
+        wh.write("opskit_meta", meta_frame({"kind": "demo"}))
+    report = run_checks(settings=load_settings(warehouse_url=url))
+    assert report["warehouse"]["ok"] is True
+    assert report["warehouse"]["engine"] == f"duckdb {duckdb.__version__}"

@@ -119,3 +119,13 @@ def test_the_comparison_fails_on_a_difference(change: object) -> None:
 def test_duckdb_file_is_where_the_fixture_put_it(engines: dict[str, Settings]) -> None:
     path = engines["duckdb"].warehouse_path
     assert isinstance(path, Path) and path.exists()
+
+
+def test_doctor_names_postgres_and_its_server_version(
+    engines: dict[str, Settings], postgres_server: PostgresServer
+) -> None:
+    from opskit.doctor import run_checks
+
+    section = run_checks(settings=engines["postgres"])["warehouse"]
+    assert section["ok"] is True
+    assert section["engine"].startswith(f"postgres {postgres_server.version}.")
