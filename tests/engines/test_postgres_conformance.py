@@ -129,3 +129,24 @@ def test_doctor_names_postgres_and_its_server_version(
     section = run_checks(settings=engines["postgres"])["warehouse"]
     assert section["ok"] is True
     assert section["engine"].startswith(f"postgres {postgres_server.version}.")
+
+
+def test_service_health_is_the_same_on_postgres_as_on_duckdb(engines: dict[str, Settings]) -> None:
+    """The analysis behind the service_health report (it failed on PostgreSQL before)."""
+    from opskit.health import service_health
+
+    results = {
+        engine: service_health(settings=s, start="2026-10-29", end="2026-11-01")
+        for engine, s in engines.items()
+    }
+    duck, pg = results["duckdb"], results["postgres"]
+    assert duck.tables.keys() == pg.tables.keys()
+    assert any(len(frame) for frame in duck.tables.values())
+    for name, frame in duck.tables.items():
+        assert_same_frame(frame, pg.tables[name])
+    assert duck.summary.keys() == pg.summary.keys()
+    for key, value in duck.summary.items():
+        if isinstance(value, float):
+            assert pg.summary[key] == pytest.approx(value, rel=RTOL, nan_ok=True), key
+        else:
+            assert pg.summary[key] == value, key
