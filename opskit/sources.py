@@ -43,6 +43,7 @@ from opskit import provenance as prov
 from opskit.cache import ResultCache, cache_key, normalise_filters
 from opskit.config import Settings, SourceMode
 from opskit.connectors import BaseConnector, connector_from_settings
+from opskit.connectors._http import short_url
 from opskit.connectors._redact import redact_text
 from opskit.datasets import Context, Dataset, Filter
 from opskit.errors import ConfigError, ConnectorError, DatasetError, SchemaViolation
@@ -315,20 +316,11 @@ def _reason(exc: BaseException, settings: Settings, source: str) -> str:
         f"{type(exc).__name__}: {exc}".splitlines()[0], _secrets_of(settings, source)
     )
     if len(text) > REASON_CHARS:
-        text = _URL.sub(lambda m: _short_url(m.group(0)), text)
+        text = _URL.sub(lambda m: short_url(m.group(0)), text)
     if len(text) > REASON_CHARS:
         half = REASON_CHARS // 2 - 2
         text = f"{text[:half]} .. {text[-half:]}"
     return text
-
-
-def _short_url(url: str) -> str:
-    """``scheme://host/path`` without the query, the path cut to 40 characters."""
-    head, _, _ = url.partition("?")
-    scheme, _, rest = head.partition("://")
-    host, _, path = rest.partition("/")
-    path = f"/{path[:40]}.." if len(path) > 40 else f"/{path}" if path else ""
-    return f"{scheme}://{host}{path}"
 
 
 def _with_detail(frame: pd.DataFrame, p: prov.Provenance, detail: str) -> pd.DataFrame:
