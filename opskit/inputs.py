@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from opskit.errors import OpsKitError, ParameterError
+from opskit.provenance import utc_timestamp
 
 __all__ = ["DATE_FORMS", "boolean", "number", "timestamp"]
 
@@ -199,10 +200,9 @@ def timestamp(value: Any, *, where: str, error: type[OpsKitError] = ParameterErr
         shown = value.strip() if isinstance(value, str) else value
         raise error(f"{where}: {shown} is outside the years {_FIRST_YEAR} to {_LAST_YEAR}")
     try:
-        ts = pd.Timestamp(value)
+        return utc_timestamp(value)
     except (ValueError, TypeError, OverflowError):
         raise error(f"{where}: {value!r} is not a valid date/time") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _is_missing(value: Any) -> bool:

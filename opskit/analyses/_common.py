@@ -44,10 +44,11 @@ def validated(fn: F) -> F:
     """
     checked = validate_call(config=_CONFIG)(fn)
     kinds = _kinds(fn)
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Result:
-        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        bound = signature.bind_partial(*args, **kwargs)
         _check_kinds(fn.__name__, kinds, bound.arguments)
         try:
             return checked(*args, **kwargs)
