@@ -177,11 +177,7 @@ def _fetch_qoe(
         frame[fill[0]] = fill[1]
     if sent:
         said = "; ".join(f"{k} = {', '.join(v)}" for k, v in sent.items())
-        p = prov.of(frame)
-        note = f"filtered by Conviva {said}"
-        prov.attach(
-            frame, dataclasses.replace(p, detail="; ".join(d for d in (note, p.detail) if d))
-        )
+        _with_detail(frame, prov.of(frame), f"filtered by Conviva {said}")
     return frame
 
 
