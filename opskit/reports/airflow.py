@@ -36,13 +36,13 @@ the opskit package in Airflow's environment.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from opskit.errors import ConfigError
+from opskit.reports import layout
 from opskit.reports.matrix import safe_name
 from opskit.reports.schedule import MAX_BACKOFF_S, ScheduleEntry, report_command
 
@@ -237,7 +237,4 @@ def write_dag_file(
     text = dag_source(entries, source=source, prefix=prefix, opskit=opskit, home=home)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / dag_file_name(prefix)
-    tmp = folder / f".{path.name}.tmp-{os.getpid()}"  # not *.py: Airflow never parses it
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return layout.write_atomic(path, text)  # its temporary file is not *.py: Airflow skips it

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +133,5 @@ def build_index(root: Path) -> Path:
     )
     root.mkdir(parents=True, exist_ok=True)
     out = root / "index.html"
-    # One temporary file per writer: runs finishing at once (an orchestrator's parallel
-    # tasks) each rebuild the index, and must not move each other's file away.
-    tmp = out.with_name(f".index.html.tmp-{os.getpid()}-{threading.get_ident()}")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    # runs finishing at once (an orchestrator's parallel tasks) each rebuild the index
+    return layout.write_atomic(out, page)

@@ -305,11 +305,9 @@ class StartedRun:
 
     def _write(self) -> None:
         with self._lock:
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp.write_text(json.dumps(self.record, indent=2, default=str), encoding="utf-8")
-                os.replace(tmp, self.path)
+                layout.write_atomic(self.path, json.dumps(self.record, indent=2, default=str))
             except OSError as exc:  # the run goes on; a stale record only shows it as abandoned
                 logger.warning("could not write the start record %s: %s", self.path, exc)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "report_dirs",
     "tmp_folder",
     "tmp_folders",
+    "write_atomic",
 ]
 
 logger = logging.getLogger(__name__)
@@ -134,3 +136,21 @@ def point_latest(report_dir: Path, folder: Path) -> Path | None:
         tmp.unlink(missing_ok=True)
         return None
     return link
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new, never half.
+
+    The text goes to a hidden temporary file of this process and thread first (runs,
+    schedulers and orchestrator tasks finishing at once each write their own), which
+    then replaces ``path``.
+
+    >>> import tempfile
+    >>> out = write_atomic(Path(tempfile.mkdtemp()) / "index.html", "<p>ok</p>")
+    >>> out.read_text(), [p.name for p in out.parent.iterdir()]
+    ('<p>ok</p>', ['index.html'])
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

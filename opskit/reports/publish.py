@@ -207,7 +207,5 @@ def publish_run(
             result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
             logger.warning("publishing %s to Confluence failed: %s", title, result["error"])
     manifest["publish"] = result
-    tmp = manifest_path.with_name(".run.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    tmp.replace(manifest_path)
+    layout.write_atomic(manifest_path, json.dumps(manifest, indent=2, default=str))
     return result

@@ -437,10 +437,7 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    # One temporary file per writer: concurrent runs of one report (matrix jobs) share latest.json.
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    layout.write_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def _finish(

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import threading
 from collections.abc import Callable
@@ -395,6 +394,4 @@ def _annotate(folder: Path, block: dict[str, Any]) -> None:
     path = folder / layout.RUN_JSON
     data = json.loads(path.read_text(encoding="utf-8"))
     data["schedule"] = block
-    tmp = path.with_name(".run.json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    layout.write_atomic(path, json.dumps(data, indent=2, default=str))

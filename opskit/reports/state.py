@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from opskit.reports import layout
+
 __all__ = ["JobLock", "SchedulerState"]
 
 logger = logging.getLogger(__name__)
@@ -139,8 +141,6 @@ class SchedulerState:
         with _flocked(self.folder / "state.lock"):
             jobs = self.read()
             jobs[job] = record
-            tmp = self.path.with_name(f".state.json.tmp-{os.getpid()}")
-            tmp.write_text(
-                json.dumps({"version": 1, "jobs": jobs}, indent=2, default=str), encoding="utf-8"
+            layout.write_atomic(
+                self.path, json.dumps({"version": 1, "jobs": jobs}, indent=2, default=str)
             )
-            os.replace(tmp, self.path)
