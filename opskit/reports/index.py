@@ -74,9 +74,14 @@ def _unfinished_note(run: dict[str, Any]) -> str:
     when = f"last heard from {fmt_timestamp(heard)}" if heard else "never heard from"
     if run["status"] == journal.RUNNING:
         return f"still running ({who}, {when})"
+    why = _error(run)
+    return f"stopped before it finished ({who}, {when}){f': {why}' if why else ''}"
+
+
+def _error(run: dict[str, Any]) -> str:
+    """``ename: evalue`` of the run's error, or nothing."""
     error = run.get("error") or {}
-    why = f": {error.get('ename', '')}: {error.get('evalue', '')}" if error else ""
-    return f"stopped before it finished ({who}, {when}){why}"
+    return f"{error.get('ename', '')}: {error.get('evalue', '')}" if error else ""
 
 
 def _row(run: dict[str, Any]) -> str:
@@ -86,8 +91,7 @@ def _row(run: dict[str, Any]) -> str:
     if "folder" in run:  # a finished run
         prov = "; ".join(sorted({p.get("kind", "?") for p in run.get("provenance", [])})) or "-"
         duration, files = f"{run.get('duration_s', 0):.1f} s", _links(run)
-        error = run.get("error") or {}
-        note = f"{error.get('ename', '')}: {error.get('evalue', '')}" if error else ""
+        note = _error(run)
     else:  # a start record: no folder, so nothing to link
         prov, duration = "-", "-"
         files = "no files" if status == journal.ABANDONED else "being written"
